@@ -1,0 +1,1 @@
+"""DDP-correct metrics and TensorBoard logging (``rewardsde.callbacks``)."""

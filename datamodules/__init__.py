@@ -1,0 +1,5 @@
+"""Data for pretraining and batches for fine-tuning (``rewardsde.datamodules``)."""
+
+from .finetune import FineTuneDataModule
+
+__all__ = ["FineTuneDataModule"]

@@ -1,0 +1,291 @@
+"""ELEGANT as a LightningModule: drift, value and initial-law phases."""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import lightning as L
+import numpy as np
+import torch
+from torch import Tensor
+
+from rewardsde.controlled import ControlledSDE
+from rewardsde.corrections import DriftCorrection
+from rewardsde.initial_law import LearnedInitialLaw
+from rewardsde.reference import ReferenceSDE
+from rewardsde.rewards import evaluate_reward
+from rewardsde.solve import BACKENDS, SDE_TYPE, solve
+
+PHASES = ("drift", "value", "initial")
+
+
+@dataclass
+class Rollout:
+    """Samples with what their KL estimate needs.
+
+    Attributes:
+        x0: start states ``(n, *event_shape)``.
+        x: final samples ``(n, *event_shape)``.
+        running_cost: ``∫½‖a‖²dt`` per path, ``(n,)``.
+        initial_cost: ``∫½‖b_ψ‖²dτ`` per path (zero for the fixed law), ``(n,)``.
+    """
+
+    x0: Tensor
+    x: Tensor
+    running_cost: Tensor
+    initial_cost: Tensor
+
+    @property
+    def kl(self) -> Tensor:
+        """Per-path Girsanov estimate of KL(P^{u,ν} ‖ P^pre), ``(n,)``."""
+        return self.running_cost + self.initial_cost
+
+
+class ElegantModule(L.LightningModule):
+    """Fine-tune a diffusion model toward ``p*(x) ∝ p_pre(x)·exp(r(x)/α)``.
+
+    Maximises ``E[r(x_T)] - α·KL(P^{u,ν} ‖ P^pre)`` in up to three phases,
+    scheduled by the global step (so a resumed run continues in the right phase):
+
+    1. ``drift`` (``drift_steps``): learn the control ``a = u/σ`` from
+       ``x_0 ~ N(0, I)`` by backprop through the solve of
+       ``-r(x_T) + α∫½‖a‖²dt``.
+    2. ``value`` (``value_steps``, only with ``learn_initial``): regress
+       ``v̂_0(x_0)`` onto ``r(x_T) - α∫½‖a‖²dt``.
+    3. ``initial`` (``initial_steps``, only with ``learn_initial``): learn
+       ``ν ∝ exp(v̂_0/α)·N(0, I)`` through the auxiliary control problem.
+
+    ``sample(n)`` draws ``x_0`` from the learned law when there is one, otherwise
+    from ``N(0, I)``, then runs the fine-tuned SDE.
+
+    Args:
+        sde: the pretrained (reference) SDE.
+        correction: the drift correction to learn.
+        reward: ``reward(x) -> (batch,)``; differentiable in ``x``.
+        alpha: KL weight; must be positive.
+        learn_initial: learn ν (ELEGANT) or keep ``N(0, I)`` (the fixed-ν baseline).
+        backend: gradient back end of :func:`rewardsde.solve`.
+        method: torchsde solver.
+        steps: solver steps of the main SDE.
+        truncate: differentiated steps for ``backend="truncated"``.
+        checkpoint: recompute network calls in the backward pass (``direct``).
+        drift_steps, value_steps, initial_steps: phase lengths in optimiser steps.
+        lr, value_lr, initial_lr: AdamW learning rates of the three phases.
+        initial_hidden: width of the value and auxiliary-control networks.
+        initial_solver_steps: solver steps of the auxiliary SDE.
+        seed: base seed; each step's noise is derived from (seed, step, rank).
+    """
+
+    alpha_may_be_zero = False
+
+    def __init__(
+        self,
+        sde: ReferenceSDE,
+        correction: DriftCorrection,
+        reward: Callable[[Tensor], Tensor],
+        alpha: float = 1.0,
+        learn_initial: bool = True,
+        backend: str = "adjoint",
+        method: str = "reversible_heun",
+        steps: int = 50,
+        truncate: int | None = None,
+        checkpoint: bool = False,
+        drift_steps: int = 500,
+        value_steps: int = 200,
+        initial_steps: int = 300,
+        lr: float = 1e-3,
+        value_lr: float = 1e-3,
+        initial_lr: float = 1e-3,
+        initial_hidden: int = 64,
+        initial_solver_steps: int = 20,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if self.alpha_may_be_zero:
+            if alpha != 0:
+                raise ValueError(f"{type(self).__name__} has no KL term: alpha must be 0, got {alpha}")
+        elif not alpha > 0:
+            raise ValueError(
+                f"alpha must be positive for {type(self).__name__}, got {alpha}; "
+                "for reward backprop without KL use NoKLModule"
+            )
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if method not in SDE_TYPE:
+            raise ValueError(f"unknown solver method {method!r}; choose one of {', '.join(SDE_TYPE)}")
+        for name, value in (("drift_steps", drift_steps), ("value_steps", value_steps), ("initial_steps", initial_steps)):
+            if value < (1 if name == "drift_steps" or learn_initial else 0):
+                raise ValueError(f"{name} must be positive, got {value}")
+        self.save_hyperparameters(ignore=["sde", "correction", "reward"])
+        self.automatic_optimization = False
+        self.controlled = ControlledSDE(sde, correction, checkpoint=checkpoint)
+        self.reward = reward
+        self.initial_law = (
+            LearnedInitialLaw(sde.event_shape, initial_hidden, steps=initial_solver_steps) if learn_initial else None
+        )
+        lengths = (drift_steps, value_steps, initial_steps) if learn_initial else (drift_steps,)
+        self.phase_ends = np.cumsum(lengths).tolist()
+
+    @property
+    def sde(self) -> ReferenceSDE:
+        return self.controlled.reference
+
+    @property
+    def total_steps(self) -> int:
+        """Optimiser steps over all phases."""
+        return self.phase_ends[-1]
+
+    def phase(self, step: int | None = None) -> str | None:
+        """The phase of ``step`` (default: the current global step); ``None`` once all are done."""
+        step = self.global_step if step is None else step
+        for name, end in zip(PHASES, self.phase_ends):
+            if step < end:
+                return name
+        return None
+
+    def _seed(self, *stream: int) -> int:
+        rank = self.global_rank if self._trainer is not None else 0
+        state = np.random.SeedSequence([self.hparams.seed, self.global_step, rank, *stream]).generate_state(1)
+        return int(state[0])
+
+    def _generator(self, seed: int) -> torch.Generator:
+        return torch.Generator(device=self.device).manual_seed(seed)
+
+    def _solve(self, x0: Tensor, seed: int) -> Any:
+        h = self.hparams
+        return solve(
+            self.controlled, x0, h.steps, backend=h.backend, method=h.method, truncate=h.truncate, seed=seed
+        )
+
+    @torch.no_grad()
+    def rollout(self, n: int, seed: int | None = None) -> Rollout:
+        """``n`` samples of the fine-tuned model, with their KL parts; no gradients."""
+        seed = self._seed(1) if seed is None else seed
+        seeds = np.random.SeedSequence(seed).generate_state(3)
+        if self.initial_law is None:
+            x0 = self.sde.sample_initial(n, self._generator(int(seeds[0])))
+            initial_cost = x0.new_zeros(n)
+        else:
+            start = self.initial_law.sample(n, seed=int(seeds[1]), backend="direct", method=self.hparams.method)
+            x0, initial_cost = start.x, start.running_cost
+        end = solve(self.controlled, x0, self.hparams.steps, backend="direct", method=self.hparams.method, seed=int(seeds[2]))
+        return Rollout(x0, end.x, end.running_cost, initial_cost)
+
+    def sample(self, n: int, seed: int | None = None) -> Tensor:
+        """``n`` final samples ``(n, *event_shape)`` of the fine-tuned model."""
+        return self.rollout(n, seed).x
+
+    def configure_optimizers(self):
+        """One AdamW per phase, each with a cosine decay to zero over its phase."""
+        h = self.hparams
+        groups = [([p for p in self.controlled.parameters() if p.requires_grad], h.lr)]
+        if self.initial_law is not None:
+            groups.append((list(self.initial_law.value.parameters()), h.value_lr))
+            groups.append((list(self.initial_law.auxiliary.parameters()), h.initial_lr))
+        optimizers, schedulers = [], []
+        for index, (params, lr) in enumerate(groups):
+            optimizer = torch.optim.AdamW(params, lr=lr)
+            start = self.phase_ends[index - 1] if index else 0
+            length = self.phase_ends[index] - start
+            schedule = functools.partial(_cosine, start=start, length=length)
+            optimizers.append(optimizer)
+            schedulers.append(torch.optim.lr_scheduler.LambdaLR(optimizer, schedule))
+        return optimizers, schedulers
+
+    def training_step(self, batch: Tensor, batch_idx: int) -> Tensor | None:
+        phase = self.phase()
+        if phase is None:
+            self.trainer.should_stop = True
+            return None
+        n = int(batch.reshape(-1)[0])
+        index = PHASES.index(phase)
+        optimizer = _as_list(self.optimizers())[index]
+        loss = getattr(self, f"_{phase}_loss")(n)
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        optimizer.step()
+        _as_list(self.lr_schedulers())[index].step(self.global_step)
+        self.log(f"train/loss_{phase}", loss.detach(), prog_bar=True)
+        return loss.detach()
+
+    def _drift_loss(self, n: int) -> Tensor:
+        alpha = self.hparams.alpha
+        x0 = self.sde.sample_initial(n, self._generator(self._seed(0)))
+        end = self._solve(x0, self._seed(2))
+        reward = evaluate_reward(self.reward, end.x)
+        cost = end.running_cost
+        self.log_dict(
+            {"train/reward": reward.mean().detach(), "train/running_cost": cost.mean().detach(), "kl/estimate": cost.mean().detach()}
+        )
+        return (alpha * cost - reward).mean()
+
+    def _value_loss(self, n: int) -> Tensor:
+        alpha = self.hparams.alpha
+        with torch.no_grad():
+            x0 = self.sde.sample_initial(n, self._generator(self._seed(0)))
+            end = solve(self.controlled, x0, self.hparams.steps, backend="direct", method=self.hparams.method, seed=self._seed(2))
+            target = evaluate_reward(self.reward, end.x) - alpha * end.running_cost
+        value = self.initial_law.value_at(x0)
+        if self.global_step + 1 == self.phase_ends[1]:
+            self.log("value/spread", value.detach().std() / alpha)
+        return (value - target).pow(2).mean()
+
+    def _initial_loss(self, n: int) -> Tensor:
+        alpha = self.hparams.alpha
+        self.initial_law.value.requires_grad_(False)
+        backend = "direct" if self.hparams.backend == "truncated" else self.hparams.backend
+        start = self.initial_law.sample(n, seed=self._seed(3), backend=backend, method=self.hparams.method)
+        value = self.initial_law.value_at(start.x)
+        self.log_dict({"train/initial_value": value.mean().detach(), "kl/initial": start.running_cost.mean().detach()})
+        return (alpha * start.running_cost - value).mean()
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["rewardsde_method"] = type(self).__name__
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        method = checkpoint.get("rewardsde_method")
+        if method != type(self).__name__:
+            raise ValueError(f"checkpoint was written by {method or 'an unknown module'}, not {type(self).__name__}")
+
+
+def _cosine(step: int, start: int, length: int) -> float:
+    """Learning-rate factor of a cosine decay from 1 to 0 over steps ``[start, start + length)``."""
+    progress = min(max(step - start, 0) / length, 1.0)
+    return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+class NoKLModule(ElegantModule):
+    """The AlignProp/DRaFT baseline: maximise ``E[r(x_T)]`` with no KL (α = 0).
+
+    Same solver, drift correction and logging as :class:`ElegantModule`, with the
+    initial law fixed at ``N(0, I)``. The default back end differentiates only the
+    last ``truncate`` steps (DRaFT-K).
+    """
+
+    alpha_may_be_zero = True
+
+    def __init__(
+        self,
+        sde: ReferenceSDE,
+        correction: DriftCorrection,
+        reward: Callable[[Tensor], Tensor],
+        backend: str = "truncated",
+        method: str = "reversible_heun",
+        steps: int = 50,
+        truncate: int | None = 1,
+        checkpoint: bool = False,
+        drift_steps: int = 500,
+        lr: float = 1e-3,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(
+            sde, correction, reward, alpha=0.0, learn_initial=False, backend=backend, method=method, steps=steps,
+            truncate=truncate, checkpoint=checkpoint, drift_steps=drift_steps, lr=lr, seed=seed,
+        )

@@ -1,0 +1,32 @@
+"""rewardsde: fine-tune pretrained diffusion models toward a reward without reward collapse.
+
+The core (this package) is plain torch and torchsde: schedules, the pretrained SDE,
+drift corrections, the controlled SDE with its running cost, :func:`solve` with three
+gradient back ends, the learned initial law, rewards and exact analytic tasks.
+Lightning modules, data modules and callbacks live in ``rewardsde.lightning_modules``,
+``rewardsde.datamodules`` and ``rewardsde.callbacks``.
+"""
+
+from .controlled import ControlledSDE
+from .corrections import DriftCorrection, NetworkCorrection
+from .initial_law import LearnedInitialLaw
+from .lora import LoraCorrection
+from .nets import MLP
+from .pretrained import PretrainedSDE
+from .reference import ReferenceSDE
+from .schedule import VPSchedule
+from .solve import Solution, solve
+
+__all__ = [
+    "ControlledSDE",
+    "DriftCorrection",
+    "LearnedInitialLaw",
+    "LoraCorrection",
+    "MLP",
+    "NetworkCorrection",
+    "PretrainedSDE",
+    "ReferenceSDE",
+    "Solution",
+    "VPSchedule",
+    "solve",
+]

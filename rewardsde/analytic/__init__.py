@@ -1,0 +1,21 @@
+"""Analytic tasks with exact answers: priors, rewards, tilted targets and distances."""
+
+from .distances import TargetDistance, mixture_weight_tv, sliced_wasserstein, target_distance
+from .mixture import GaussianMixture, TiltedMixture
+from .priors import BrownianPrior, ExactMixtureEps, GaussianMixturePrior
+from .rewards import LinearReward, QuadraticForm, QuadraticReward
+
+__all__ = [
+    "BrownianPrior",
+    "ExactMixtureEps",
+    "GaussianMixture",
+    "GaussianMixturePrior",
+    "LinearReward",
+    "QuadraticForm",
+    "QuadraticReward",
+    "TargetDistance",
+    "TiltedMixture",
+    "mixture_weight_tv",
+    "sliced_wasserstein",
+    "target_distance",
+]

@@ -1,0 +1,56 @@
+"""The controlled SDE that fine-tuning simulates, in torchsde's form."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
+
+from .corrections import DriftCorrection
+from .reference import ReferenceSDE
+
+
+class ControlledSDE(nn.Module):
+    """The reference SDE plus a control, with its running cost as an extra state.
+
+    On the flat state ``y = [x, c]`` of shape ``(batch, D + 1)``:
+
+        dx = (f(t, x) + σ(t)·a(t, x)) dt + σ(t) dW,    dc = ½‖a(t, x)‖² dt,
+
+    so one solve returns ``x_T`` and ``c_T = ∫½‖a‖²dt``, the Girsanov estimate of
+    KL(P^u ‖ P^ref) given the start. The noise is diagonal; since σ does not depend
+    on ``x``, the Itô and Stratonovich readings coincide; :func:`rewardsde.solve`
+    declares whichever its solver needs.
+
+    Args:
+        reference: the pretrained (or auxiliary) SDE.
+        correction: the learned control; it is attached to ``reference`` here.
+        checkpoint: recompute each network call in the backward pass instead of
+            storing its activations (only matters for the ``direct`` back end).
+    """
+
+    noise_type = "diagonal"
+
+    def __init__(self, reference: ReferenceSDE, correction: DriftCorrection, checkpoint: bool = False) -> None:
+        super().__init__()
+        self.reference = reference
+        self.correction = correction
+        self.checkpoint = checkpoint
+        correction.attach(reference)
+        mask = torch.ones(reference.event_size + 1)
+        mask[-1] = 0.0
+        self.register_buffer("noise_mask", mask, persistent=False)
+
+    def f(self, t: Tensor, y: Tensor) -> Tensor:
+        x = y[:, :-1].reshape(y.shape[0], *self.reference.event_shape)
+        if self.checkpoint and torch.is_grad_enabled():
+            drift, control = checkpoint(self.correction, t, x, use_reentrant=False)
+        else:
+            drift, control = self.correction(t, x)
+        control = control.flatten(1)
+        drift = drift.flatten(1) + self.reference.diffusion(t) * control
+        cost = 0.5 * control.pow(2).sum(dim=1, keepdim=True)
+        return torch.cat([drift, cost], dim=1)
+
+    def g(self, t: Tensor, y: Tensor) -> Tensor:
+        return self.reference.diffusion(t) * self.noise_mask.expand_as(y)

@@ -1,0 +1,77 @@
+"""Drift corrections: the learned part of a fine-tuned SDE.
+
+The fine-tuned drift is ``f + u`` with ``u = σ(t)·a(t, x)``; a correction returns
+the control ``a`` (the shape of ``x``), whose running cost is ``½‖a‖²``. It also
+returns the reference drift ``f`` so that a correction sharing the score network
+(LoRA) computes both from the same calls.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from .nets import MLP
+from .reference import ReferenceSDE
+
+
+class DriftCorrection(nn.Module):
+    """Base class. Subclasses implement :meth:`attach` and :meth:`forward`.
+
+    A correction is attached once to the reference SDE it corrects
+    (:class:`rewardsde.ControlledSDE` does this), which lets it size itself from
+    ``reference.event_shape`` or hook into the reference's network.
+    """
+
+    reference: ReferenceSDE
+
+    def attach(self, reference: ReferenceSDE) -> None:
+        """Bind to ``reference``; called once before the first :meth:`forward`.
+
+        The reference is kept as a plain attribute, not a submodule: it belongs to
+        the :class:`rewardsde.ControlledSDE` that holds both.
+        """
+        object.__setattr__(self, "reference", reference)
+
+    def forward(self, t: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Return ``(f(t, x), a(t, x))``, both shaped like ``x``."""
+        raise NotImplementedError
+
+
+class NetworkCorrection(DriftCorrection):
+    """A separate network ``a = net(x, t)`` whose output is exactly zero at the start.
+
+    Args:
+        network: ``network(x, t) -> a`` shaped like ``x``; its last ``nn.Linear``
+            or ``nn.Conv*`` layer (in registration order) is zeroed. ``None``
+            builds an :class:`rewardsde.nets.MLP` of the given ``hidden`` and
+            ``depth`` on attach.
+    """
+
+    def __init__(self, network: nn.Module | None = None, hidden: int = 64, depth: int = 2) -> None:
+        super().__init__()
+        self.network = network
+        self.hidden = hidden
+        self.depth = depth
+
+    def attach(self, reference: ReferenceSDE) -> None:
+        super().attach(reference)
+        if self.network is None:
+            size = reference.event_size
+            self.network = MLP(size, size, self.hidden, self.depth, timed=True).to(reference._anchor)
+        _zero_last_layer(self.network)
+
+    def forward(self, t: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
+        control = self.network(x, t).reshape(x.shape)
+        return self.reference.drift(t, x), control
+
+
+def _zero_last_layer(network: nn.Module) -> None:
+    layers = [m for m in network.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
+    if not layers:
+        raise ValueError(
+            f"{type(network).__name__} has no nn.Linear or nn.Conv layer to zero; "
+            "a NetworkCorrection must start from an output of exactly zero"
+        )
+    nn.init.zeros_(layers[-1].weight)
+    if layers[-1].bias is not None:
+        nn.init.zeros_(layers[-1].bias)

@@ -1,0 +1,54 @@
+"""The reference (pretrained) process that fine-tuning is regularised towards.
+
+A reference SDE on generation time ``t ∈ [t0, t1]`` (noise at ``t0``, data at ``t1``)
+
+    dx_t = f(t, x_t) dt + σ(t) dW_t,    x_{t0} ~ ν_ini,
+
+with a diffusion coefficient σ(t) that does not depend on ``x``. Samples have an
+arbitrary ``event_shape`` (a vector, an image, a one-hot sequence); flattening
+for torchsde happens in :class:`rewardsde.ControlledSDE`, never here.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+class ReferenceSDE(nn.Module):
+    """Base class: subclasses define :meth:`drift` and :meth:`diffusion`.
+
+    Attributes:
+        event_shape: shape of one sample, e.g. ``(2,)`` or ``(1, 8, 8)``.
+        t0, t1: the generation-time interval.
+    """
+
+    def __init__(self, event_shape: tuple[int, ...], t0: float, t1: float) -> None:
+        super().__init__()
+        event_shape = tuple(int(d) for d in event_shape)
+        if not event_shape or any(d < 1 for d in event_shape):
+            raise ValueError(f"event_shape must be a non-empty tuple of positive sizes, got {event_shape}")
+        if not t1 > t0:
+            raise ValueError(f"t1 ({t1}) must be greater than t0 ({t0})")
+        self.event_shape = event_shape
+        self.t0 = float(t0)
+        self.t1 = float(t1)
+        self.register_buffer("_anchor", torch.zeros(()), persistent=False)
+
+    @property
+    def event_size(self) -> int:
+        """Number of scalars in one sample, ``prod(event_shape)``."""
+        return int(torch.Size(self.event_shape).numel())
+
+    def drift(self, t: Tensor, x: Tensor) -> Tensor:
+        """f(t, x) for ``x`` of shape ``(batch, *event_shape)``; same shape out."""
+        raise NotImplementedError
+
+    def diffusion(self, t: Tensor) -> Tensor:
+        """σ(t), a scalar tensor."""
+        raise NotImplementedError
+
+    def sample_initial(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """``n`` draws from ν_ini = N(0, I), shape ``(n, *event_shape)``."""
+        anchor = self._anchor
+        return torch.randn((n, *self.event_shape), generator=generator, device=anchor.device, dtype=anchor.dtype)

@@ -1,0 +1,27 @@
+"""The reward protocol: a callable ``x -> (batch,)`` tensor."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+Reward = Callable[[Tensor], Tensor]
+
+
+def evaluate_reward(reward: Reward, x: Tensor) -> Tensor:
+    """``reward(x)`` for ``x`` of shape ``(batch, ...)``, checked to be finite and of shape ``(batch,)``.
+
+    Raises:
+        ValueError: naming the reward and what is wrong, for a wrong shape, NaN or ±inf.
+    """
+    value = reward(x)
+    name = getattr(reward, "__name__", type(reward).__name__)
+    if not isinstance(value, Tensor) or value.shape != (x.shape[0],):
+        shape = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
+        raise ValueError(f"reward {name} must return a tensor of shape ({x.shape[0]},) for this batch, got {shape}")
+    if not torch.isfinite(value).all():
+        bad = (~torch.isfinite(value)).sum().item()
+        raise ValueError(f"reward {name} returned {bad} non-finite value(s) (NaN or inf) in a batch of {x.shape[0]}")
+    return value

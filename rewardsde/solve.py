@@ -1,0 +1,157 @@
+"""One call to simulate a :class:`ControlledSDE`, with three gradient back ends."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torchsde
+from torch import Tensor, nn
+
+from .controlled import ControlledSDE
+
+BACKENDS = ("adjoint", "direct", "truncated")
+
+SDE_TYPE = {
+    "euler": "ito",
+    "milstein": "ito",
+    "srk": "ito",
+    "reversible_heun": "stratonovich",
+    "midpoint": "stratonovich",
+    "heun": "stratonovich",
+}
+
+DEFAULT_ADJOINT_METHOD = {
+    "reversible_heun": "adjoint_reversible_heun",
+    "euler": "euler",
+    "milstein": "milstein",
+    "srk": "srk",
+    "midpoint": "midpoint",
+    "heun": "heun",
+}
+
+
+@dataclass
+class Solution:
+    """The end of a solve.
+
+    Attributes:
+        x: terminal samples ``x_T``, shape ``(batch, *event_shape)``.
+        running_cost: ``∫½‖a‖²dt`` along each path, shape ``(batch,)``.
+    """
+
+    x: Tensor
+    running_cost: Tensor
+
+
+def solve(
+    sde: ControlledSDE,
+    x0: Tensor,
+    steps: int,
+    *,
+    backend: str = "adjoint",
+    method: str = "reversible_heun",
+    adjoint_method: str | None = None,
+    truncate: int | None = None,
+    seed: int | None = None,
+) -> Solution:
+    """Simulate ``sde`` from ``x0`` over ``[t0, t1]`` in ``steps`` equal steps.
+
+    Back ends (all give the same forward values for the same ``seed``):
+        ``adjoint``: ``torchsde.sdeint_adjoint``; memory flat in ``steps``. With
+            the default ``reversible_heun`` / ``adjoint_reversible_heun`` pair the
+            gradients equal direct backprop up to floating point.
+        ``direct``: backprop through ``torchsde.sdeint``; set
+            ``sde.checkpoint = True`` to recompute network calls in the backward pass.
+        ``truncated``: gradients flow through the last ``truncate`` steps only
+            (the DRaFT-K / AlignProp estimator); the earlier steps run without a graph.
+
+    Args:
+        sde: the controlled SDE.
+        x0: start states, shape ``(batch, *event_shape)``.
+        steps: number of solver steps.
+        backend: one of ``adjoint``, ``direct``, ``truncated``.
+        method: a torchsde fixed-step solver (``reversible_heun``, ``euler``,
+            ``midpoint``, ``heun``, ``milstein``, ``srk``).
+        adjoint_method: solver for the adjoint pass; defaults to the partner of ``method``.
+        truncate: number of differentiated steps for ``truncated``.
+        seed: entropy of the ``BrownianInterval``; the same seed gives the same noise.
+    """
+    _check(sde, x0, steps, backend, method, adjoint_method, truncate)
+    batch = x0.shape[0]
+    y0 = torch.cat([x0.reshape(batch, -1), x0.new_zeros(batch, 1)], dim=1)
+    stepped = _UnitSteps(sde, steps, method)
+    brownian = torchsde.BrownianInterval(
+        t0=0.0, t1=float(steps), size=tuple(y0.shape), dtype=y0.dtype, device=y0.device, entropy=seed, dt=1.0
+    )
+
+    def grid(*points: float) -> Tensor:
+        return torch.tensor(points, dtype=y0.dtype, device=y0.device)
+
+    if backend == "adjoint":
+        y = torchsde.sdeint_adjoint(
+            stepped,
+            y0,
+            grid(0, steps),
+            bm=brownian,
+            method=method,
+            adjoint_method=adjoint_method or DEFAULT_ADJOINT_METHOD[method],
+            dt=1.0,
+            adjoint_params=tuple(p for p in stepped.parameters() if p.requires_grad),
+        )[-1]
+    elif backend == "direct":
+        y = torchsde.sdeint(stepped, y0, grid(0, steps), bm=brownian, method=method, dt=1.0)[-1]
+    else:
+        split = steps - truncate
+        with torch.no_grad():
+            y_split = torchsde.sdeint(stepped, y0, grid(0, split), bm=brownian, method=method, dt=1.0)[-1]
+        y = torchsde.sdeint(stepped, y_split, grid(split, steps), bm=brownian, method=method, dt=1.0)[-1]
+
+    return Solution(x=y[:, :-1].reshape(x0.shape), running_cost=y[:, -1])
+
+
+class _UnitSteps(nn.Module):
+    """``sde`` in solver time ``τ = (t - t0)/h`` with ``h = (t1 - t0)/steps``: unit steps.
+
+    ``dy = h·F(t0 + hτ, y)dτ + √h·G(t0 + hτ)dW_τ`` is the same SDE. Its grid
+    ``0, 1, …, steps`` is exact in floating point, forwards and backwards, so the
+    solver takes exactly ``steps`` steps (no sliver step from rounding) and the
+    reversible-Heun adjoint retraces the forward grid point for point, which its
+    exactness needs.
+    """
+
+    noise_type = "diagonal"
+
+    def __init__(self, sde: ControlledSDE, steps: int, method: str) -> None:
+        super().__init__()
+        self.sde = sde
+        self.sde_type = SDE_TYPE[method]
+        self.origin = sde.reference.t0
+        self.h = (sde.reference.t1 - sde.reference.t0) / steps
+        self.sqrt_h = math.sqrt(self.h)
+
+    def f(self, tau: Tensor, y: Tensor) -> Tensor:
+        return self.h * self.sde.f(self.origin + self.h * tau, y)
+
+    def g(self, tau: Tensor, y: Tensor) -> Tensor:
+        return self.sqrt_h * self.sde.g(self.origin + self.h * tau, y)
+
+
+def _check(sde, x0, steps, backend, method, adjoint_method, truncate) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if method not in SDE_TYPE:
+        raise ValueError(f"unknown solver method {method!r}; choose one of {', '.join(SDE_TYPE)}")
+    if adjoint_method is not None and adjoint_method not in DEFAULT_ADJOINT_METHOD.values():
+        choices = ", ".join(sorted(set(DEFAULT_ADJOINT_METHOD.values())))
+        raise ValueError(f"unknown adjoint_method {adjoint_method!r}; choose one of {choices}")
+    if method == "reversible_heun" and backend == "adjoint" and adjoint_method not in (None, "adjoint_reversible_heun"):
+        raise ValueError("method 'reversible_heun' needs adjoint_method 'adjoint_reversible_heun'")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if backend == "truncated" and (truncate is None or not 1 <= truncate <= steps):
+        raise ValueError(f"backend 'truncated' needs 1 <= truncate <= steps ({steps}), got truncate={truncate!r}")
+    shape = tuple(sde.reference.event_shape)
+    if x0.dim() < 2 or tuple(x0.shape[1:]) != shape:
+        raise ValueError(f"x0 must have shape (batch, *{shape}), got {tuple(x0.shape)}")
