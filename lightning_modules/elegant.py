@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -10,14 +9,14 @@ from typing import Any, Callable
 import lightning as L
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from rewardsde.controlled import ControlledSDE
 from rewardsde.corrections import DriftCorrection
 from rewardsde.initial_law import LearnedInitialLaw
 from rewardsde.reference import ReferenceSDE
 from rewardsde.rewards import evaluate_reward
-from rewardsde.solve import BACKENDS, SDE_TYPE, solve
+from rewardsde.solve import BACKENDS, SDE_TYPE, Solution, solve
 
 PHASES = ("drift", "value", "initial")
 
@@ -58,17 +57,19 @@ class ElegantModule(L.LightningModule):
     3. ``initial`` (``initial_steps``, only with ``learn_initial``): learn
        ``ν ∝ exp(v̂_0/α)·N(0, I)`` through the auxiliary control problem.
 
-    ``sample(n)`` draws ``x_0`` from the learned law when there is one, otherwise
+    Training stops by itself after the last phase, so a Trainer needs no
+    ``max_steps``. ``sample(n)`` draws ``x_0`` from the learned law when there is one, otherwise
     from ``N(0, I)``, then runs the fine-tuned SDE.
 
     Args:
         sde: the pretrained (reference) SDE.
         correction: the drift correction to learn.
-        reward: ``reward(x) -> (batch,)``; differentiable in ``x``.
+        reward: ``reward(x) -> (batch,)``; differentiable in ``x``. In YAML, an
+            ``nn.Module`` class given by ``class_path``/``init_args``.
         alpha: KL weight; must be positive.
         learn_initial: learn ν (ELEGANT) or keep ``N(0, I)`` (the fixed-ν baseline).
         backend: gradient back end of :func:`rewardsde.solve`.
-        method: torchsde solver.
+        method: torchsde solver; by default ``sde.preferred_method``.
         steps: solver steps of the main SDE.
         truncate: differentiated steps for ``backend="truncated"``.
         checkpoint: recompute network calls in the backward pass (``direct``).
@@ -85,11 +86,11 @@ class ElegantModule(L.LightningModule):
         self,
         sde: ReferenceSDE,
         correction: DriftCorrection,
-        reward: Callable[[Tensor], Tensor],
+        reward: nn.Module | Callable[[Tensor], Tensor],
         alpha: float = 1.0,
         learn_initial: bool = True,
         backend: str = "adjoint",
-        method: str = "reversible_heun",
+        method: str | None = None,
         steps: int = 50,
         truncate: int | None = None,
         checkpoint: bool = False,
@@ -114,7 +115,7 @@ class ElegantModule(L.LightningModule):
             )
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-        if method not in SDE_TYPE:
+        if method is not None and method not in SDE_TYPE:
             raise ValueError(f"unknown solver method {method!r}; choose one of {', '.join(SDE_TYPE)}")
         for name, value in (("drift_steps", drift_steps), ("value_steps", value_steps), ("initial_steps", initial_steps)):
             if value < (1 if name == "drift_steps" or learn_initial else 0):
@@ -154,11 +155,10 @@ class ElegantModule(L.LightningModule):
     def _generator(self, seed: int) -> torch.Generator:
         return torch.Generator(device=self.device).manual_seed(seed)
 
-    def _solve(self, x0: Tensor, seed: int) -> Any:
+    def _solve(self, x0: Tensor, seed: int, backend: str | None = None) -> Solution:
         h = self.hparams
-        return solve(
-            self.controlled, x0, h.steps, backend=h.backend, method=h.method, truncate=h.truncate, seed=seed
-        )
+        backend = backend or h.backend
+        return solve(self.controlled, x0, h.steps, backend=backend, method=h.method, truncate=h.truncate, seed=seed)
 
     @torch.no_grad()
     def rollout(self, n: int, seed: int | None = None) -> Rollout:
@@ -169,45 +169,44 @@ class ElegantModule(L.LightningModule):
             x0 = self.sde.sample_initial(n, self._generator(int(seeds[0])))
             initial_cost = x0.new_zeros(n)
         else:
-            start = self.initial_law.sample(n, seed=int(seeds[1]), backend="direct", method=self.hparams.method)
+            start = self.initial_law.sample(n, seed=int(seeds[1]), backend="direct")
             x0, initial_cost = start.x, start.running_cost
-        end = solve(self.controlled, x0, self.hparams.steps, backend="direct", method=self.hparams.method, seed=int(seeds[2]))
+        end = self._solve(x0, int(seeds[2]), backend="direct")
         return Rollout(x0, end.x, end.running_cost, initial_cost)
 
     def sample(self, n: int, seed: int | None = None) -> Tensor:
         """``n`` final samples ``(n, *event_shape)`` of the fine-tuned model."""
         return self.rollout(n, seed).x
 
-    def configure_optimizers(self):
-        """One AdamW per phase, each with a cosine decay to zero over its phase."""
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        """One AdamW per phase; :meth:`training_step` decays each over its phase."""
         h = self.hparams
         groups = [([p for p in self.controlled.parameters() if p.requires_grad], h.lr)]
         if self.initial_law is not None:
             groups.append((list(self.initial_law.value.parameters()), h.value_lr))
             groups.append((list(self.initial_law.auxiliary.parameters()), h.initial_lr))
-        optimizers, schedulers = [], []
-        for index, (params, lr) in enumerate(groups):
-            optimizer = torch.optim.AdamW(params, lr=lr)
-            start = self.phase_ends[index - 1] if index else 0
-            length = self.phase_ends[index] - start
-            schedule = functools.partial(_cosine, start=start, length=length)
-            optimizers.append(optimizer)
-            schedulers.append(torch.optim.lr_scheduler.LambdaLR(optimizer, schedule))
-        return optimizers, schedulers
+        return [torch.optim.AdamW([{"params": params, "base_lr": lr}], lr=lr) for params, lr in groups]
 
-    def training_step(self, batch: Tensor, batch_idx: int) -> Tensor | None:
-        phase = self.phase()
-        if phase is None:
+    def on_train_batch_start(self, batch: Tensor, batch_idx: int) -> int | None:
+        """End training once every phase is done (returning -1 ends the epoch)."""
+        if self.phase() is None:
             self.trainer.should_stop = True
-            return None
+            return -1
+        return None
+
+    def training_step(self, batch: Tensor, batch_idx: int) -> Tensor:
+        phase = self.phase()
         n = int(batch.reshape(-1)[0])
         index = PHASES.index(phase)
         optimizer = _as_list(self.optimizers())[index]
+        start = self.phase_ends[index - 1] if index else 0
+        factor = _cosine(self.global_step - start, self.phase_ends[index] - start)
+        for group in optimizer.param_groups:
+            group["lr"] = group["base_lr"] * factor
         loss = getattr(self, f"_{phase}_loss")(n)
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         optimizer.step()
-        _as_list(self.lr_schedulers())[index].step(self.global_step)
         self.log(f"train/loss_{phase}", loss.detach(), prog_bar=True)
         return loss.detach()
 
@@ -226,7 +225,7 @@ class ElegantModule(L.LightningModule):
         alpha = self.hparams.alpha
         with torch.no_grad():
             x0 = self.sde.sample_initial(n, self._generator(self._seed(0)))
-            end = solve(self.controlled, x0, self.hparams.steps, backend="direct", method=self.hparams.method, seed=self._seed(2))
+            end = self._solve(x0, self._seed(2), backend="direct")
             target = evaluate_reward(self.reward, end.x) - alpha * end.running_cost
         value = self.initial_law.value_at(x0)
         if self.global_step + 1 == self.phase_ends[1]:
@@ -237,7 +236,7 @@ class ElegantModule(L.LightningModule):
         alpha = self.hparams.alpha
         self.initial_law.value.requires_grad_(False)
         backend = "direct" if self.hparams.backend == "truncated" else self.hparams.backend
-        start = self.initial_law.sample(n, seed=self._seed(3), backend=backend, method=self.hparams.method)
+        start = self.initial_law.sample(n, seed=self._seed(3), backend=backend)
         value = self.initial_law.value_at(start.x)
         self.log_dict({"train/initial_value": value.mean().detach(), "kl/initial": start.running_cost.mean().detach()})
         return (alpha * start.running_cost - value).mean()
@@ -251,9 +250,9 @@ class ElegantModule(L.LightningModule):
             raise ValueError(f"checkpoint was written by {method or 'an unknown module'}, not {type(self).__name__}")
 
 
-def _cosine(step: int, start: int, length: int) -> float:
-    """Learning-rate factor of a cosine decay from 1 to 0 over steps ``[start, start + length)``."""
-    progress = min(max(step - start, 0) / length, 1.0)
+def _cosine(step: int, length: int) -> float:
+    """Learning-rate factor of a cosine decay from 1 at step 0 to 0 at step ``length``."""
+    progress = min(max(step, 0) / length, 1.0)
     return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
@@ -275,9 +274,9 @@ class NoKLModule(ElegantModule):
         self,
         sde: ReferenceSDE,
         correction: DriftCorrection,
-        reward: Callable[[Tensor], Tensor],
+        reward: nn.Module | Callable[[Tensor], Tensor],
         backend: str = "truncated",
-        method: str = "reversible_heun",
+        method: str | None = None,
         steps: int = 50,
         truncate: int | None = 1,
         checkpoint: bool = False,

@@ -22,6 +22,10 @@ class PretrainedSDE(ReferenceSDE):
     for ``t ∈ [0, 1 - s_min]``. This class is the one place where network output
     becomes a score.
 
+    Its solver of choice is ``midpoint``: the VP drift contracts at rates up to
+    about β_max/2, and reversible Heun, which cannot damp errors, lands far off the
+    model's own law even at 500 steps (``benchmarks/solver_accuracy.py``).
+
     Args:
         network: ``network(x, s, **condition) -> ε`` with ``x`` of shape
             ``(batch, *event_shape)`` and ``s`` of shape ``(batch,)``. Its
@@ -34,6 +38,8 @@ class PretrainedSDE(ReferenceSDE):
         >>> sde = PretrainedSDE(my_eps_net, event_shape=(1, 8, 8), schedule=VPSchedule(0.1, 20.0))
         >>> f = sde.drift(torch.tensor(0.5), torch.randn(4, 1, 8, 8))   # (4, 1, 8, 8)
     """
+
+    preferred_method = "midpoint"
 
     def __init__(
         self,

@@ -21,7 +21,13 @@ class ReferenceSDE(nn.Module):
     Attributes:
         event_shape: shape of one sample, e.g. ``(2,)`` or ``(1, 8, 8)``.
         t0, t1: the generation-time interval.
+        preferred_method: the torchsde solver :func:`rewardsde.solve` uses when
+            none is named. Reversible Heun (the default here) makes adjoint
+            gradients exact up to floating point, but it does not damp errors, so
+            stiff drifts (VP models) override it.
     """
+
+    preferred_method = "reversible_heun"
 
     def __init__(self, event_shape: tuple[int, ...], t0: float, t1: float) -> None:
         super().__init__()

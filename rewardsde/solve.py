@@ -51,7 +51,7 @@ def solve(
     steps: int,
     *,
     backend: str = "adjoint",
-    method: str = "reversible_heun",
+    method: str | None = None,
     adjoint_method: str | None = None,
     truncate: int | None = None,
     seed: int | None = None,
@@ -73,11 +73,13 @@ def solve(
         steps: number of solver steps.
         backend: one of ``adjoint``, ``direct``, ``truncated``.
         method: a torchsde fixed-step solver (``reversible_heun``, ``euler``,
-            ``midpoint``, ``heun``, ``milstein``, ``srk``).
+            ``midpoint``, ``heun``, ``milstein``, ``srk``); by default the reference
+            SDE's ``preferred_method``.
         adjoint_method: solver for the adjoint pass; defaults to the partner of ``method``.
         truncate: number of differentiated steps for ``truncated``.
         seed: entropy of the ``BrownianInterval``; the same seed gives the same noise.
     """
+    method = method or sde.reference.preferred_method
     _check(sde, x0, steps, backend, method, adjoint_method, truncate)
     batch = x0.shape[0]
     y0 = torch.cat([x0.reshape(batch, -1), x0.new_zeros(batch, 1)], dim=1)

@@ -2,6 +2,7 @@
 
 from .distances import TargetDistance, mixture_weight_tv, sliced_wasserstein, target_distance
 from .mixture import GaussianMixture, TiltedMixture
+from .optimal import OptimalMixtureControl
 from .priors import BrownianPrior, ExactMixtureEps, GaussianMixturePrior
 from .rewards import LinearReward, QuadraticForm, QuadraticReward
 
@@ -11,6 +12,7 @@ __all__ = [
     "GaussianMixture",
     "GaussianMixturePrior",
     "LinearReward",
+    "OptimalMixtureControl",
     "QuadraticForm",
     "QuadraticReward",
     "TargetDistance",

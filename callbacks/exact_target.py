@@ -1,0 +1,116 @@
+"""Compare a fine-tuned model with the exact target of an analytic task.
+
+    python -m rewardsde.callbacks.exact_target lightning_logs/elegant_gaussian lightning_logs/fixed_nu_gaussian
+
+prints the reports that :class:`ExactTargetReport` wrote into those log directories
+(the newest version of each) as one table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import lightning as L
+import torch
+
+from rewardsde.analytic import target_distance
+
+REPORT_FILE = "exact_target.json"
+COLUMNS = (
+    ("run", "{}"),
+    ("reward", "{:.3f}"),
+    ("target_reward", "{:.3f}"),
+    ("kl_estimate", "{:.3f}"),
+    ("kl_stderr", "{:.3f}"),
+    ("exact_kl", "{:.3f}"),
+    ("mean_error", "{:.3f}"),
+    ("sliced_wasserstein", "{:.3f}"),
+    ("sliced_wasserstein_floor", "{:.3f}"),
+    ("weight_tv", "{:.3f}"),
+)
+
+
+def exact_report(module: L.LightningModule, samples: int = 4000, seed: int = 12345, alpha: float | None = None) -> dict:
+    """Sample ``module`` and measure it against the exact tilt of its analytic prior.
+
+    Needs ``module.sde.tilted`` (the analytic priors) and a quadratic reward.
+    ``alpha`` defaults to the module's; with no positive α (the no-KL baseline)
+    the target columns are NaN.
+
+    Returns:
+        reward (mean r over the samples), target_reward (E_{p*}[r]), kl_estimate and
+        kl_stderr (Girsanov estimate E[∫½‖a‖² + ∫½‖b‖²] and its standard error),
+        exact_kl (KL(p* ‖ p_pre)), and the fields of
+        :class:`rewardsde.analytic.TargetDistance`.
+    """
+    rollout = module.rollout(samples, seed=seed)
+    kl = rollout.kl.double()
+    report = {
+        "reward": module.reward(rollout.x).double().mean().item(),
+        "kl_estimate": kl.mean().item(),
+        "kl_stderr": (kl.std() / math.sqrt(samples)).item(),
+    }
+    alpha = module.hparams.alpha if alpha is None else alpha
+    if alpha > 0:
+        target = module.sde.tilted(module.reward, alpha)
+        report |= {"target_reward": target.expected(module.reward).item(), "exact_kl": target.kl_to_prior().item()}
+        report |= asdict(target_distance(rollout.x, target, seed=seed))
+    return report
+
+
+def format_table(rows: list[dict]) -> str:
+    """A markdown table of reports; missing figures show as ``-``."""
+    lines = ["| " + " | ".join(name for name, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for row in rows:
+        cells = [fmt.format(row[name]) if name in row else "-" for name, fmt in COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+class ExactTargetReport(L.Callback):
+    """At the end of training, report the distance to the exact target.
+
+    Logs ``target/*`` scalars, writes ``exact_target.json`` into the logger's
+    directory and prints a one-row table.
+
+    Args:
+        samples: number of samples drawn for the report.
+        seed: seed of the samples and of the reference target sample.
+    """
+
+    def __init__(self, samples: int = 4000, seed: int = 12345) -> None:
+        self.samples = samples
+        self.seed = seed
+
+    def on_train_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if trainer.sanity_checking or not trainer.is_global_zero:
+            return
+        report = exact_report(module, self.samples, self.seed)
+        for logger in trainer.loggers:
+            logger.log_metrics({f"target/{k}": v for k, v in report.items()}, step=trainer.global_step)
+        directory = Path(trainer.log_dir or ".")
+        directory.mkdir(parents=True, exist_ok=True)
+        report["run"] = str(directory)
+        (directory / REPORT_FILE).write_text(json.dumps(report, indent=2))
+        print(format_table([report]))
+
+
+def _newest_report(path: Path) -> dict:
+    candidates = [path / REPORT_FILE] if (path / REPORT_FILE).exists() else sorted(
+        path.glob(f"version_*/{REPORT_FILE}"), key=lambda p: int(p.parent.name.split("_")[1])
+    )
+    if not candidates:
+        raise FileNotFoundError(f"no {REPORT_FILE} under {path}; run training with the ExactTargetReport callback")
+    return json.loads(candidates[-1].read_text())
+
+
+def main(paths: list[str]) -> None:
+    print(format_table([_newest_report(Path(p)) for p in paths]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,5 @@
+"""``python -m rewardsde`` is the ``rewardsde`` command."""
+
+from .cli import main
+
+main()
