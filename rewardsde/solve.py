@@ -106,8 +106,10 @@ def solve(
         y = torchsde.sdeint(stepped, y0, grid(0, steps), bm=brownian, method=method, dt=1.0)[-1]
     else:
         split = steps - truncate
-        with torch.no_grad():
-            y_split = torchsde.sdeint(stepped, y0, grid(0, split), bm=brownian, method=method, dt=1.0)[-1]
+        y_split = y0
+        if split > 0:
+            with torch.no_grad():
+                y_split = torchsde.sdeint(stepped, y0, grid(0, split), bm=brownian, method=method, dt=1.0)[-1]
         y = torchsde.sdeint(stepped, y_split, grid(split, steps), bm=brownian, method=method, dt=1.0)[-1]
 
     return Solution(x=y[:, :-1].reshape(x0.shape), running_cost=y[:, -1])

@@ -1,0 +1,56 @@
+import pytest
+import torch
+from torch import nn
+
+from rewardsde import ControlledSDE, NetworkCorrection, PretrainedSDE
+from rewardsde.analytic import BrownianPrior
+
+
+def test_network_correction_starts_at_exactly_zero():
+    prior = BrownianPrior(3)
+    correction = NetworkCorrection(hidden=16)
+    ControlledSDE(prior, correction)
+    x = torch.randn(5, 3)
+    drift, control = correction(torch.tensor(0.4), x)
+    assert torch.equal(control, torch.zeros_like(x))
+    assert torch.equal(drift, prior.drift(torch.tensor(0.4), x))
+
+
+def test_a_given_network_has_its_last_layer_zeroed():
+    network = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+
+    class WithTime(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = network
+
+        def forward(self, x, t):
+            return self.net(x)
+
+    correction = NetworkCorrection(WithTime())
+    ControlledSDE(BrownianPrior(2), correction)
+    assert torch.count_nonzero(network[2].weight) == 0 and torch.count_nonzero(network[2].bias) == 0
+    assert torch.count_nonzero(network[0].weight) > 0
+
+
+def test_network_without_a_linear_or_conv_layer_is_refused():
+    class Bare(nn.Module):
+        def forward(self, x, t):
+            return x
+
+    with pytest.raises(ValueError, match="no nn.Linear or nn.Conv layer"):
+        ControlledSDE(BrownianPrior(2), NetworkCorrection(Bare()))
+
+
+def test_controlled_sde_stacks_drift_control_and_running_cost():
+    prior = BrownianPrior(2, c=4.0)
+    correction = NetworkCorrection(hidden=8)
+    sde = ControlledSDE(prior, correction)
+    with torch.no_grad():
+        correction.network.head.bias.copy_(torch.tensor([1.0, -2.0]))
+    y = torch.zeros(3, 3)
+    f = sde.f(torch.tensor(0.5), y)
+    assert torch.allclose(f[:, :2], torch.tensor([2.0, -4.0]).expand(3, 2))  # σ·a with σ = 2
+    assert torch.allclose(f[:, 2], torch.full((3,), 2.5))  # ½‖a‖²
+    g = sde.g(torch.tensor(0.5), y)
+    assert torch.equal(g, torch.tensor([2.0, 2.0, 0.0]).expand(3, 3))
