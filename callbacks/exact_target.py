@@ -25,7 +25,7 @@ COLUMNS = (
     ("reward", "{:.3f}"),
     ("target_reward", "{:.3f}"),
     ("kl_estimate", "{:.3f}"),
-    ("kl_stderr", "{:.3f}"),
+    ("kl_stderr", "{:.1e}"),
     ("exact_kl", "{:.3f}"),
     ("mean_error", "{:.3f}"),
     ("sliced_wasserstein", "{:.3f}"),
@@ -75,7 +75,7 @@ class ExactTargetReport(L.Callback):
     """At the end of training, report the distance to the exact target.
 
     Logs ``target/*`` scalars, writes ``exact_target.json`` into the logger's
-    directory and prints a one-row table.
+    directory (when there is one) and prints a one-row table.
 
     Args:
         samples: number of samples drawn for the report.
@@ -92,10 +92,11 @@ class ExactTargetReport(L.Callback):
         report = exact_report(module, self.samples, self.seed)
         for logger in trainer.loggers:
             logger.log_metrics({f"target/{k}": v for k, v in report.items()}, step=trainer.global_step)
-        directory = Path(trainer.log_dir or ".")
-        directory.mkdir(parents=True, exist_ok=True)
-        report["run"] = str(directory)
-        (directory / REPORT_FILE).write_text(json.dumps(report, indent=2))
+        report["run"] = trainer.log_dir or "(no log directory)"
+        if trainer.log_dir:
+            directory = Path(trainer.log_dir)
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / REPORT_FILE).write_text(json.dumps(report, indent=2))
         print(format_table([report]))
 
 
