@@ -45,7 +45,8 @@ def exact_report(module: L.LightningModule, samples: int = 4000, seed: int = 123
         reward (mean r over the samples), target_reward (E_{p*}[r]), kl_estimate and
         kl_stderr (Girsanov estimate E[∫½‖a‖² + ∫½‖b‖²] and its standard error),
         exact_kl (KL(p* ‖ p_pre)), and the fields of
-        :class:`rewardsde.analytic.TargetDistance`.
+        :class:`rewardsde.analytic.TargetDistance` (without the weight TV when the
+        target has a single component).
     """
     rollout = module.rollout(samples, seed=seed)
     kl = rollout.kl.double()
@@ -58,7 +59,10 @@ def exact_report(module: L.LightningModule, samples: int = 4000, seed: int = 123
     if alpha > 0:
         target = module.sde.tilted(module.reward, alpha)
         report |= {"target_reward": target.expected(module.reward).item(), "exact_kl": target.kl_to_prior().item()}
-        report |= asdict(target_distance(rollout.x, target, seed=seed))
+        distance = asdict(target_distance(rollout.x, target, seed=seed))
+        if len(target.weights) == 1:
+            distance = {k: v for k, v in distance.items() if not k.startswith("weight_tv")}
+        report |= distance
     return report
 
 
