@@ -16,7 +16,7 @@ from rewardsde.corrections import DriftCorrection
 from rewardsde.initial_law import LearnedInitialLaw
 from rewardsde.reference import ReferenceSDE
 from rewardsde.rewards import evaluate_reward
-from rewardsde.solve import BACKENDS, SDE_TYPE, Solution, solve
+from rewardsde.solve import Solution, check_solver_options, solve
 
 PHASES = ("drift", "value", "initial")
 
@@ -113,12 +113,12 @@ class ElegantModule(L.LightningModule):
                 f"alpha must be positive for {type(self).__name__}, got {alpha}; "
                 "for reward backprop without KL use NoKLModule"
             )
-        if backend not in BACKENDS:
-            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-        if method is not None and method not in SDE_TYPE:
-            raise ValueError(f"unknown solver method {method!r}; choose one of {', '.join(SDE_TYPE)}")
-        for name, value in (("drift_steps", drift_steps), ("value_steps", value_steps), ("initial_steps", initial_steps)):
-            if value < (1 if name == "drift_steps" or learn_initial else 0):
+        check_solver_options(backend, method, steps, truncate=truncate)
+        phases = {"drift_steps": drift_steps}
+        if learn_initial:
+            phases |= {"value_steps": value_steps, "initial_steps": initial_steps}
+        for name, value in phases.items():
+            if value < 1:
                 raise ValueError(f"{name} must be positive, got {value}")
         self.save_hyperparameters(ignore=["sde", "correction", "reward"])
         self.automatic_optimization = False
@@ -127,8 +127,7 @@ class ElegantModule(L.LightningModule):
         self.initial_law = (
             LearnedInitialLaw(sde.event_shape, initial_hidden, steps=initial_solver_steps) if learn_initial else None
         )
-        lengths = (drift_steps, value_steps, initial_steps) if learn_initial else (drift_steps,)
-        self.phase_ends = np.cumsum(lengths).tolist()
+        self.phase_ends = np.cumsum(list(phases.values())).tolist()
 
     @property
     def sde(self) -> ReferenceSDE:

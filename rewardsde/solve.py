@@ -80,7 +80,10 @@ def solve(
         seed: entropy of the ``BrownianInterval``; the same seed gives the same noise.
     """
     method = method or sde.reference.preferred_method
-    _check(sde, x0, steps, backend, method, adjoint_method, truncate)
+    check_solver_options(backend, method, steps, adjoint_method, truncate)
+    shape = tuple(sde.reference.event_shape)
+    if x0.dim() < 2 or tuple(x0.shape[1:]) != shape:
+        raise ValueError(f"x0 must have shape (batch, *{shape}), got {tuple(x0.shape)}")
     batch = x0.shape[0]
     y0 = torch.cat([x0.reshape(batch, -1), x0.new_zeros(batch, 1)], dim=1)
     stepped = _UnitSteps(sde, steps, method)
@@ -142,10 +145,13 @@ class _UnitSteps(nn.Module):
         return self.sqrt_h * self.sde.g(self.origin + self.h * tau, y)
 
 
-def _check(sde, x0, steps, backend, method, adjoint_method, truncate) -> None:
+def check_solver_options(
+    backend: str, method: str | None, steps: int, adjoint_method: str | None = None, truncate: int | None = None
+) -> None:
+    """Raise ``ValueError`` naming the first bad option of :func:`solve`."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if method not in SDE_TYPE:
+    if method is not None and method not in SDE_TYPE:
         raise ValueError(f"unknown solver method {method!r}; choose one of {', '.join(SDE_TYPE)}")
     if adjoint_method is not None and adjoint_method not in DEFAULT_ADJOINT_METHOD.values():
         choices = ", ".join(sorted(set(DEFAULT_ADJOINT_METHOD.values())))
@@ -156,6 +162,3 @@ def _check(sde, x0, steps, backend, method, adjoint_method, truncate) -> None:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if backend == "truncated" and (truncate is None or not 1 <= truncate <= steps):
         raise ValueError(f"backend 'truncated' needs 1 <= truncate <= steps ({steps}), got truncate={truncate!r}")
-    shape = tuple(sde.reference.event_shape)
-    if x0.dim() < 2 or tuple(x0.shape[1:]) != shape:
-        raise ValueError(f"x0 must have shape (batch, *{shape}), got {tuple(x0.shape)}")
