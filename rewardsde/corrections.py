@@ -57,7 +57,7 @@ class NetworkCorrection(DriftCorrection):
         super().attach(reference)
         if self.network is None:
             size = reference.event_size
-            self.network = MLP(size, size, self.hidden, self.depth, timed=True).to(reference._anchor)
+            self.network = MLP(size, size, self.hidden, self.depth, timed=True).to(device=reference.device, dtype=reference.dtype)
         _zero_last_layer(self.network)
 
     def forward(self, t: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:

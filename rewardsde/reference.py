@@ -46,6 +46,16 @@ class ReferenceSDE(nn.Module):
         """Number of scalars in one sample, ``prod(event_shape)``."""
         return int(torch.Size(self.event_shape).numel())
 
+    @property
+    def device(self) -> torch.device:
+        """Where the SDE's tensors live (follows ``.to(...)``)."""
+        return self._anchor.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The floating dtype of the SDE's tensors (follows ``.to(...)``)."""
+        return self._anchor.dtype
+
     def drift(self, t: Tensor, x: Tensor) -> Tensor:
         """f(t, x) for ``x`` of shape ``(batch, *event_shape)``; same shape out."""
         raise NotImplementedError
@@ -56,5 +66,4 @@ class ReferenceSDE(nn.Module):
 
     def sample_initial(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """``n`` draws from ν_ini = N(0, I), shape ``(n, *event_shape)``."""
-        anchor = self._anchor
-        return torch.randn((n, *self.event_shape), generator=generator, device=anchor.device, dtype=anchor.dtype)
+        return torch.randn((n, *self.event_shape), generator=generator, device=self.device, dtype=self.dtype)
