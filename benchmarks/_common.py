@@ -12,7 +12,7 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> s
         if value is None:
             return "-"
         if isinstance(value, float):
-            return f"{value:.3f}" if value == 0 or 0.1 <= abs(value) < 1e4 else f"{value:.3g}"
+            return f"{value:.3f}" if value == 0 or 0.0995 <= abs(value) < 1e4 else f"{value:.3g}"
         return str(value)
 
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

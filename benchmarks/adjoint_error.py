@@ -63,7 +63,7 @@ def main() -> None:
                 errors.append(((adjoint - direct).norm() / direct.norm()).item())
             rows.append([name, method, DEFAULT_ADJOINT_METHOD[method], *errors])
 
-    print(f"Relative gradient error of the adjoint, ‖g_adj − g_direct‖ / ‖g_direct‖ (float64, {args.paths} paths)\n")
+    print(f"Adjoint against direct backprop, ‖g_adj − g_direct‖ / ‖g_direct‖ (float64, {args.paths} paths)\n")
     print(markdown_table(["prior", "method", "adjoint method", *(f"{s} steps" for s in args.steps)], rows))
 
 

@@ -10,9 +10,12 @@ states and Brownian noise, with no gradients:
 * the exact tilt ``∝ p_{s_min}·exp(r/α)`` for ``r(x) = x₁`` and α = 2, by the
   closed-form optimal control, whose mean running cost should equal KL(p* ‖ p).
 
-The tables give the mixture-weight TV and the sliced W₂ distance to the exact law,
-each beside its noise floor (the same figure for an exact sample of the same size).
-Runs in about a minute on 2 CPU cores.
+The table gives the mixture-weight TV and the sliced W₂ distance to the exact law,
+each beside its noise floor (the same figure for an independent exact sample of the
+same size; one draw, so an accurate solver lands anywhere up to about twice it).
+Reversible Heun cannot damp the errors of the contracting VP drift: it stays far
+off at every step count, while midpoint, Heun and Euler sit at the floor.
+Runs in under a minute on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -30,23 +33,26 @@ ALPHA = 2.0
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--methods", nargs="+", default=["reversible_heun", "midpoint", "heun", "euler"])
+    parser.add_argument("--methods", nargs="+", default=["reversible_heun", "midpoint", "heun", "euler"], help="solvers")
     parser.add_argument("--steps", type=int, nargs="+", default=[20, 50, 100, 200], help="solver step counts")
     parser.add_argument("--paths", type=int, default=4000, help="samples per solve")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the start states, the noise and the reference sample")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the start states, noise and reference")
     args = parser.parse_args()
 
     prior = GaussianMixturePrior([0.5, 0.3, 0.2], [[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]], [0.4, 0.4, 0.4])
     reward = LinearReward([1.0, 0.0])
     tilt = prior.tilted(reward, ALPHA)
+    zero_control = OptimalMixtureControl(LinearReward([0.0, 0.0]), 1.0)
     cases = {
-        "prior (a = 0)": (ControlledSDE(prior, OptimalMixtureControl(LinearReward([0.0, 0.0]), 1.0)), prior.terminal_law()),
-        f"tilt (α = {ALPHA:g}, optimal a)": (ControlledSDE(prior, OptimalMixtureControl(reward, ALPHA)), tilt),
+        "prior (a = 0)": (ControlledSDE(prior, zero_control), prior.terminal_law(), 0.0),
+        f"tilt (α = {ALPHA:g}, optimal a)": (
+            ControlledSDE(prior, OptimalMixtureControl(reward, ALPHA)), tilt, tilt.kl_to_prior().item()
+        ),
     }
     x0 = prior.sample_initial(args.paths, torch.Generator().manual_seed(args.seed))
 
     rows = []
-    for case, (sde, target) in cases.items():
+    for case, (sde, target, exact_kl) in cases.items():
         for method in args.methods:
             for steps in args.steps:
                 with torch.no_grad():
@@ -56,12 +62,12 @@ def main() -> None:
                     [
                         case, method, steps, distance.weight_tv, distance.weight_tv_floor,
                         distance.sliced_wasserstein, distance.sliced_wasserstein_floor,
-                        end.running_cost.double().mean().item(),
+                        end.running_cost.double().mean().item(), exact_kl,
                     ]
                 )
 
-    print(f"Solver accuracy on the VP mixture prior ({args.paths} samples); exact KL of the tilt = {tilt.kl_to_prior().item():.3f}\n")
-    header = ["law", "method", "steps", "weight TV", "TV floor", "sliced W2", "SW2 floor", "mean running cost"]
+    print(f"Solver accuracy on the VP mixture prior ({args.paths} samples, no gradients)\n")
+    header = ["law", "method", "steps", "weight TV", "TV floor", "sliced W2", "SW2 floor", "running cost", "exact KL"]
     print(markdown_table(header, rows))
 
 
