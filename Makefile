@@ -22,7 +22,7 @@ demo: $(STAMP)
 		--model.init_args.learn_initial=false --trainer.logger.init_args.name=fixed_nu_gaussian
 	@echo
 	@echo "ELEGANT (learned initial law) against the fixed-initial-law baseline, exact target N(4, 2), exact KL 4:"
-	$(BIN)/python -m rewardsde.callbacks.exact_target lightning_logs/elegant_gaussian lightning_logs/fixed_nu_gaussian
+	$(BIN)/python -m rewardsde.callbacks.report lightning_logs/elegant_gaussian lightning_logs/fixed_nu_gaussian
 	@echo
 	@echo "TensorBoard logs are in lightning_logs/: tensorboard --logdir lightning_logs"
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 
 import torch
-
 from _common import markdown_table
+
 from rewardsde import ControlledSDE, NetworkCorrection, solve
 from rewardsde.analytic import BrownianPrior, GaussianMixturePrior, QuadraticReward
 from rewardsde.solve import DEFAULT_ADJOINT_METHOD

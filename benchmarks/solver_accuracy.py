@@ -23,10 +23,15 @@ from __future__ import annotations
 import argparse
 
 import torch
-
 from _common import markdown_table
+
 from rewardsde import ControlledSDE, solve
-from rewardsde.analytic import GaussianMixturePrior, LinearReward, OptimalMixtureControl, target_distance
+from rewardsde.analytic import (
+    GaussianMixturePrior,
+    LinearReward,
+    OptimalMixtureControl,
+    target_distance,
+)
 
 ALPHA = 2.0
 

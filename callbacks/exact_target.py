@@ -1,21 +1,13 @@
-"""Compare a fine-tuned model with the exact target of an analytic task.
-
-    python -m rewardsde.callbacks.exact_target lightning_logs/elegant_gaussian lightning_logs/fixed_nu_gaussian
-
-prints the reports that :class:`ExactTargetReport` wrote into those log directories
-(the newest version of each) as one table.
-"""
+"""Compare a fine-tuned model with the exact target of an analytic task."""
 
 from __future__ import annotations
 
 import json
 import math
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import lightning as L
-import torch
 
 from rewardsde.analytic import target_distance
 
@@ -67,10 +59,12 @@ def exact_report(module: L.LightningModule, samples: int = 4000, seed: int = 123
 
 
 def format_table(rows: list[dict]) -> str:
-    """A markdown table of reports; missing figures show as ``-``."""
-    lines = ["| " + " | ".join(name for name, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    """A markdown table of reports; a figure missing from some rows shows as ``-``,
+    and one missing from all rows is left out."""
+    columns = [(name, fmt) for name, fmt in COLUMNS if any(name in row for row in rows)]
+    lines = ["| " + " | ".join(name for name, _ in columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        cells = [fmt.format(row[name]) if name in row else "-" for name, fmt in COLUMNS]
+        cells = [fmt.format(row[name]) if name in row else "-" for name, fmt in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -102,20 +96,3 @@ class ExactTargetReport(L.Callback):
             directory.mkdir(parents=True, exist_ok=True)
             (directory / REPORT_FILE).write_text(json.dumps(report, indent=2))
         print(format_table([report]))
-
-
-def _newest_report(path: Path) -> dict:
-    candidates = [path / REPORT_FILE] if (path / REPORT_FILE).exists() else sorted(
-        path.glob(f"version_*/{REPORT_FILE}"), key=lambda p: int(p.parent.name.split("_")[1])
-    )
-    if not candidates:
-        raise FileNotFoundError(f"no {REPORT_FILE} under {path}; run training with the ExactTargetReport callback")
-    return json.loads(candidates[-1].read_text())
-
-
-def main(paths: list[str]) -> None:
-    print(format_table([_newest_report(Path(p)) for p in paths]))
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from rewardsde import ControlledSDE, NetworkCorrection, PretrainedSDE
+from rewardsde import ControlledSDE, NetworkCorrection
 from rewardsde.analytic import BrownianPrior
 
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from rewardsde import ControlledSDE, LoraCorrection, NetworkCorrection, PretrainedSDE, VPSchedule
+from rewardsde import ControlledSDE, LoraCorrection, PretrainedSDE, VPSchedule
 from rewardsde.analytic import BrownianPrior
 
 
@@ -51,7 +51,7 @@ def test_adapters_off_give_the_pretrained_drift_and_on_give_the_control(lora_sde
         pretrained_eps = reference.eps(t, x)
     finetuned_eps = reference.eps(t, x)
     s = 1 - t
-    beta, sigma = reference.schedule.beta(s), reference.schedule.sigma(s)
+    beta = reference.schedule.beta(s)
     assert not torch.allclose(pretrained_eps, finetuned_eps)
     assert torch.allclose(drift, reference.drift_from_eps(t, x, pretrained_eps), atol=1e-6)
     # f + σa must equal the drift of the fine-tuned ε-network.

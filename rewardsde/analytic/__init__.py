@@ -1,6 +1,11 @@
 """Analytic tasks with exact answers: priors, rewards, tilted targets and distances."""
 
-from .distances import TargetDistance, mixture_weight_tv, sliced_wasserstein, target_distance
+from .distances import (
+    TargetDistance,
+    mixture_weight_tv,
+    sliced_wasserstein,
+    target_distance,
+)
 from .mixture import GaussianMixture, TiltedMixture
 from .optimal import OptimalMixtureControl
 from .priors import BrownianPrior, ExactMixtureEps, GaussianMixturePrior

@@ -5,12 +5,12 @@ import math
 import lightning as L
 import pytest
 import torch
+from rewardsde.datamodules import FineTuneDataModule
+from rewardsde.lightning_modules import ElegantModule, NoKLModule
 from torch import nn
 
 from rewardsde import NetworkCorrection, PretrainedSDE
 from rewardsde.analytic import BrownianPrior, LinearReward
-from rewardsde.datamodules import FineTuneDataModule
-from rewardsde.lightning_modules import ElegantModule, NoKLModule
 
 
 def _module(**overrides) -> ElegantModule:

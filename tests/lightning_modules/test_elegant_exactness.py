@@ -12,12 +12,17 @@ import math
 import lightning as L
 import pytest
 import torch
-
-from rewardsde import NetworkCorrection
-from rewardsde.analytic import BrownianPrior, GaussianMixturePrior, LinearReward, target_distance
 from rewardsde.callbacks import exact_report
 from rewardsde.datamodules import FineTuneDataModule
 from rewardsde.lightning_modules import ElegantModule
+
+from rewardsde import NetworkCorrection
+from rewardsde.analytic import (
+    BrownianPrior,
+    GaussianMixturePrior,
+    LinearReward,
+    target_distance,
+)
 
 N = 4000
 ALLOWANCE = 0.1
