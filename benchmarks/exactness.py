@@ -35,12 +35,12 @@ import warnings
 import lightning as L
 import torch
 from _common import markdown_table
-from rewardsde.callbacks import exact_report
-from rewardsde.datamodules import FineTuneDataModule
-from rewardsde.lightning_modules import ElegantModule, NoKLModule
 
 from rewardsde import NetworkCorrection
 from rewardsde.analytic import BrownianPrior, GaussianMixturePrior, LinearReward
+from rewardsde.callbacks import exact_report
+from rewardsde.datamodules import FineTuneDataModule
+from rewardsde.lightning_modules import ElegantModule, NoKLModule
 
 TASKS = {
     "gaussian": {

@@ -72,8 +72,9 @@ def format_table(rows: list[dict]) -> str:
 class ExactTargetReport(L.Callback):
     """At the end of training, report the distance to the exact target.
 
-    Logs ``target/*`` scalars, writes ``exact_target.json`` into the logger's
-    directory (when there is one) and prints a one-row table.
+    Writes ``exact_target.json`` into the logger's directory (when there is one)
+    and prints a one-row table; :class:`SampleEvaluation` logs the same distances
+    to TensorBoard during training.
 
     Args:
         samples: number of samples drawn for the report.
@@ -88,8 +89,6 @@ class ExactTargetReport(L.Callback):
         if trainer.sanity_checking or not trainer.is_global_zero:
             return
         report = exact_report(module, self.samples, self.seed)
-        for logger in trainer.loggers:
-            logger.log_metrics({f"target/{k}": v for k, v in report.items()}, step=trainer.global_step)
         report["run"] = trainer.log_dir or "(no log directory)"
         if trainer.log_dir:
             directory = Path(trainer.log_dir)

@@ -104,6 +104,7 @@ class ElegantModule(L.LightningModule):
         initial_solver_steps: int = 20,
         seed: int = 0,
     ) -> None:
+        settings = {k: v for k, v in locals().items() if k not in ("self", "sde", "correction", "reward", "__class__")}
         super().__init__()
         if self.alpha_may_be_zero:
             if alpha != 0:
@@ -121,6 +122,10 @@ class ElegantModule(L.LightningModule):
             if value < 1:
                 raise ValueError(f"{name} must be positive, got {value}")
         self.save_hyperparameters(ignore=["sde", "correction", "reward"])
+        # Under LightningCLI the saved hyperparameters are the instantiated class's own
+        # init_args; a subclass (NoKLModule) has no alpha there, so the values this
+        # module runs on are written over them.
+        self.hparams.update(settings)
         self.automatic_optimization = False
         self.controlled = ControlledSDE(sde, correction, checkpoint=checkpoint)
         self.reward = reward
@@ -147,9 +152,12 @@ class ElegantModule(L.LightningModule):
         return None
 
     def _seed(self, *stream: int) -> int:
-        rank = self.global_rank if self._trainer is not None else 0
-        state = np.random.SeedSequence([self.hparams.seed, self.global_step, rank, *stream]).generate_state(1)
-        return int(state[0])
+        """A seed for this step, this rank and ``stream``: noise does not depend on RNG state."""
+        state = np.random.SeedSequence([self.hparams.seed, self.global_step, self._noise_rank(), *stream])
+        return int(state.generate_state(1)[0])
+
+    def _noise_rank(self) -> int:
+        return self.global_rank if self._trainer is not None else 0
 
     def _generator(self, seed: int) -> torch.Generator:
         return torch.Generator(device=self.device).manual_seed(seed)
@@ -202,12 +210,25 @@ class ElegantModule(L.LightningModule):
         factor = _cosine(self.global_step - start, self.phase_ends[index] - start)
         for group in optimizer.param_groups:
             group["lr"] = group["base_lr"] * factor
-        loss = getattr(self, f"_{phase}_loss")(n)
+        loss = getattr(self, f"_{phase}_loss")(n) + self._zero_for_idle_parameters(index)
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         optimizer.step()
         self.log(f"train/loss_{phase}", loss.detach(), prog_bar=True)
         return loss.detach()
+
+    def _zero_for_idle_parameters(self, phase_index: int) -> Tensor:
+        """``0·Σp`` over the parameters that this phase does not train.
+
+        DDP expects a gradient for every parameter on every step, but each phase
+        trains its own network; an explicit zero gradient for the others keeps plain
+        ``strategy="ddp"`` working without ``find_unused_parameters``.
+        """
+        idle = [
+            p for index, optimizer in enumerate(_as_list(self.optimizers())) if index != phase_index
+            for group in optimizer.param_groups for p in group["params"]
+        ]
+        return sum((p.sum() for p in idle), torch.zeros((), device=self.device)) * 0.0
 
     def _drift_loss(self, n: int) -> Tensor:
         alpha = self.hparams.alpha
@@ -215,9 +236,7 @@ class ElegantModule(L.LightningModule):
         end = self._solve(x0, self._seed(2))
         reward = evaluate_reward(self.reward, end.x)
         cost = end.running_cost
-        self.log_dict(
-            {"train/reward": reward.mean().detach(), "train/running_cost": cost.mean().detach(), "kl/estimate": cost.mean().detach()}
-        )
+        self.log_dict({"train/reward": reward.mean().detach(), "train/kl_running": cost.mean().detach()})
         return (alpha * cost - reward).mean()
 
     def _value_loss(self, n: int) -> Tensor:
@@ -233,11 +252,10 @@ class ElegantModule(L.LightningModule):
 
     def _initial_loss(self, n: int) -> Tensor:
         alpha = self.hparams.alpha
-        self.initial_law.value.requires_grad_(False)
         backend = "direct" if self.hparams.backend == "truncated" else self.hparams.backend
         start = self.initial_law.sample(n, seed=self._seed(3), backend=backend)
         value = self.initial_law.value_at(start.x)
-        self.log_dict({"train/initial_value": value.mean().detach(), "kl/initial": start.running_cost.mean().detach()})
+        self.log_dict({"train/initial_value": value.mean().detach(), "train/kl_initial": start.running_cost.mean().detach()})
         return (alpha * start.running_cost - value).mean()
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

@@ -38,3 +38,12 @@ def test_bad_config_value_is_named(tmp_path):
                    "--trainer.fast_dev_run=true"], tmp_path)
     assert result.returncode != 0
     assert "alpha must be positive" in result.stderr
+
+
+def test_baseline_config_trains_through_the_cli(tmp_path):
+    """LightningCLI records the subclass's own init_args as hyperparameters; the no-KL
+    module must still run on alpha = 0 and log its evaluation."""
+    config = ROOT / "configs" / "no_kl_gmm.yaml"
+    result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config), "--model.init_args.drift_steps=2",
+                   "--trainer.callbacks.init_args.every_n_steps=1", "--trainer.callbacks.init_args.samples=16"], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]

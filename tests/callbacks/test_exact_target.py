@@ -1,9 +1,9 @@
 import torch
-from rewardsde.callbacks import exact_report, format_table
-from rewardsde.lightning_modules import ElegantModule, NoKLModule
 
 from rewardsde import NetworkCorrection
 from rewardsde.analytic import BrownianPrior, LinearReward
+from rewardsde.callbacks import exact_report, format_table
+from rewardsde.lightning_modules import ElegantModule, NoKLModule
 
 
 def _module(cls=ElegantModule, **kwargs):

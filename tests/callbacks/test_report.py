@@ -1,13 +1,13 @@
 import json
 
 import lightning as L
+
+from rewardsde import NetworkCorrection
+from rewardsde.analytic import BrownianPrior, LinearReward
 from rewardsde.callbacks import ExactTargetReport
 from rewardsde.callbacks.report import main
 from rewardsde.datamodules import FineTuneDataModule
 from rewardsde.lightning_modules import ElegantModule
-
-from rewardsde import NetworkCorrection
-from rewardsde.analytic import BrownianPrior, LinearReward
 
 
 def test_callback_writes_the_report_and_the_summary_reads_it(tmp_path, capsys):

@@ -12,9 +12,6 @@ import math
 import lightning as L
 import pytest
 import torch
-from rewardsde.callbacks import exact_report
-from rewardsde.datamodules import FineTuneDataModule
-from rewardsde.lightning_modules import ElegantModule
 
 from rewardsde import NetworkCorrection
 from rewardsde.analytic import (
@@ -23,6 +20,9 @@ from rewardsde.analytic import (
     LinearReward,
     target_distance,
 )
+from rewardsde.callbacks import exact_report
+from rewardsde.datamodules import FineTuneDataModule
+from rewardsde.lightning_modules import ElegantModule
 
 N = 4000
 ALLOWANCE = 0.1

@@ -1,0 +1,175 @@
+"""Evaluate fresh samples during training and log them to TensorBoard."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.utilities import rank_zero_warn
+from torch import Tensor, nn
+from torchmetrics import MeanMetric, SumMetric
+
+from .diversity import Diversity
+from .kl_to_prior import KLToPrior
+from .overoptimization import RewardOveroptimization
+from .plots import image_grid, reward_versus_kl_figure, samples_figure
+from .target_distance import TargetDistanceMetric
+
+
+class SampleEvaluation(L.Callback):
+    """Every ``every_n_steps`` optimiser steps and at the end of training, draw fresh
+    samples from the module and log what users judge reward fine-tuning by.
+
+    Each rank draws ``ceil(samples / world_size)`` samples with its own seed; the
+    metrics gather them (torchmetrics, correct under DDP), so the logged values are
+    those of the union. Scalars (documented in the README):
+
+    * ``reward/learned`` (the reward being optimised), and with a ``genuine`` reward
+      ``reward/genuine``, ``reward/gap`` and ``reward/spearman``; ``reward/non_finite``
+      and ``reward/non_finite_genuine`` count rewards that were NaN or ±inf (left out
+      of the means, never averaged in);
+    * ``diversity/mean_distance`` and ``diversity/vendi`` in the feature space of ``features``;
+    * ``kl/total`` (``± kl/total_stderr``), ``kl/running`` and ``kl/initial``: the
+      Girsanov estimate of KL(P^{u,ν} ‖ P^pre) and its two parts; ``kl/non_finite``
+      counts paths whose estimate overflowed;
+    * ``target/*`` on analytic tasks: distances to the exact tilt and their noise floors;
+    * ``reward/collapse``: 1 once the genuine reward has fallen ``patience``
+      evaluations in a row while the learned one rose (also warned once).
+
+    Figures and histograms (rank zero's samples): ``reward/learned`` histogram,
+    ``samples/target`` for 1-D and 2-D samples, ``samples/grid`` for images, and
+    ``plots/reward_vs_kl``.
+
+    The module must provide ``rollout(n, seed)`` (see
+    :class:`rewardsde.lightning_modules.Rollout`) and ``reward``.
+
+    Args:
+        every_n_steps: evaluation period in optimiser steps.
+        samples: samples per evaluation over all ranks.
+        genuine: an oracle or held-out reward to compare the learned one with.
+        features: feature map for diversity (default: the flattened sample).
+        distance: ``"l2"`` or ``"cosine"`` for diversity.
+        patience: falls of the genuine reward that make a collapse.
+        seed: base seed of the evaluation samples.
+    """
+
+    def __init__(
+        self,
+        every_n_steps: int = 100,
+        samples: int = 1024,
+        genuine: nn.Module | Callable[[Tensor], Tensor] | None = None,
+        features: Callable[[Tensor], Tensor] | None = None,
+        distance: str = "l2",
+        patience: int = 3,
+        seed: int = 1234,
+    ) -> None:
+        if every_n_steps < 1 or samples < 2 or patience < 1:
+            raise ValueError(
+                f"need every_n_steps >= 1, samples >= 2 and patience >= 1; got {every_n_steps}, {samples}, {patience}"
+            )
+        self.every_n_steps = every_n_steps
+        self.samples = samples
+        self.genuine = genuine
+        self.seed = seed
+        self.patience = patience
+        self.diversity = Diversity(features, distance)
+        self.kl = KLToPrior()
+        self.learned = MeanMetric()
+        self.non_finite = SumMetric()
+        self.overoptimization = RewardOveroptimization() if genuine is not None else None
+        self.target = None
+        self.history: list[dict] = []
+        self.collapsed = False
+
+    def setup(self, trainer: L.Trainer, module: L.LightningModule, stage: str) -> None:
+        sde = getattr(module, "sde", None)
+        alpha = getattr(module.hparams, "alpha", 0.0)
+        if hasattr(sde, "tilted") and alpha > 0:
+            self.target = TargetDistanceMetric(sde.tilted(module.reward, alpha), seed=self.seed)
+        for metric in self._metrics():
+            metric.to(module.device)
+
+    def _metrics(self) -> list:
+        optional = [m for m in (self.overoptimization, self.target) if m is not None]
+        return [self.diversity, self.kl, self.learned, self.non_finite, *optional]
+
+    def on_train_batch_end(self, trainer: L.Trainer, module: L.LightningModule, *args) -> None:
+        if trainer.global_step % self.every_n_steps == 0:
+            self.evaluate(trainer, module)
+
+    def on_train_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if not self.history or self.history[-1]["step"] != trainer.global_step:
+            self.evaluate(trainer, module)
+
+    @torch.no_grad()
+    def evaluate(self, trainer: L.Trainer, module: L.LightningModule) -> dict[str, float]:
+        """Sample, update every metric, log, and return the logged scalars."""
+        per_rank = math.ceil(self.samples / trainer.world_size)
+        seed = np.random.SeedSequence([self.seed, trainer.global_step, trainer.global_rank]).generate_state(1)[0]
+        rollout = module.rollout(per_rank, seed=int(seed))
+        learned = module.reward(rollout.x)
+        finite = torch.isfinite(learned)
+        self.learned.update(learned[finite])
+        self.non_finite.update((~finite).sum())
+        self.diversity.update(rollout.x)
+        self.kl.update(rollout.running_cost, rollout.initial_cost)
+        genuine = None
+        if self.overoptimization is not None:
+            genuine = self.genuine(rollout.x)
+            self.overoptimization.update(learned, genuine)
+        if self.target is not None:
+            self.target.update(rollout.x)
+        values = self._compute()
+        if trainer.is_global_zero:
+            self._log(trainer, values, rollout.x, learned[finite])
+        return values
+
+    def _compute(self) -> dict[str, float]:
+        values = {"reward/learned": self.learned.compute(), "reward/non_finite": self.non_finite.compute()}
+        values |= {f"diversity/{k}": v for k, v in self.diversity.compute().items()}
+        values |= {f"kl/{k}": v for k, v in self.kl.compute().items()}
+        if self.overoptimization is not None:
+            parts = self.overoptimization.compute()
+            values |= {f"reward/{k}": parts[k] for k in ("genuine", "gap", "spearman", "non_finite_genuine")}
+        if self.target is not None:
+            values |= {f"target/{k}": v for k, v in self.target.compute().items()}
+        for metric in self._metrics():
+            metric.reset()
+        return {k: float(v) for k, v in values.items()}
+
+    def _log(self, trainer: L.Trainer, values: dict[str, float], samples: Tensor, learned: Tensor) -> None:
+        step = trainer.global_step
+        row = {"step": step, "kl": values["kl/total"], "learned": values["reward/learned"]}
+        if "reward/genuine" in values:
+            row["genuine"] = values["reward/genuine"]
+        self.history.append(row)
+        if self._collapsing() and not self.collapsed:
+            self.collapsed = True
+            rank_zero_warn(
+                f"reward collapse at step {step}: the genuine reward fell {self.patience} evaluations in a row "
+                "while the learned reward rose"
+            )
+        values["reward/collapse"] = float(self.collapsed)
+        for logger in trainer.loggers:
+            logger.log_metrics(values, step=step)
+            writer = getattr(logger, "experiment", None)
+            if not hasattr(writer, "add_figure"):
+                continue
+            if learned.numel():
+                writer.add_histogram("reward/learned", learned.float().cpu(), step)
+            if samples.dim() == 4:
+                writer.add_image("samples/grid", image_grid(samples), step)
+            elif samples[0].numel() <= 2:
+                target = self.target.target if self.target is not None else None
+                writer.add_figure("samples/target", samples_figure(samples, target), step)
+            writer.add_figure("plots/reward_vs_kl", reward_versus_kl_figure(self.history), step)
+
+    def _collapsing(self) -> bool:
+        recent = self.history[-(self.patience + 1) :]
+        if len(recent) <= self.patience or "genuine" not in recent[0]:
+            return False
+        pairs = list(zip(recent, recent[1:]))
+        return all(b["genuine"] < a["genuine"] and b["learned"] > a["learned"] for a, b in pairs)
