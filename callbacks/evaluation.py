@@ -83,6 +83,7 @@ class SampleEvaluation(L.Callback):
         self.target = None
         self.history: list[dict] = []
         self.collapsed = False
+        self.last_step: int | None = None
 
     def setup(self, trainer: L.Trainer, module: L.LightningModule, stage: str) -> None:
         sde = getattr(module, "sde", None)
@@ -101,12 +102,13 @@ class SampleEvaluation(L.Callback):
             self.evaluate(trainer, module)
 
     def on_train_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        if not self.history or self.history[-1]["step"] != trainer.global_step:
+        if self.last_step != trainer.global_step:
             self.evaluate(trainer, module)
 
     @torch.no_grad()
     def evaluate(self, trainer: L.Trainer, module: L.LightningModule) -> dict[str, float]:
         """Sample, update every metric, log, and return the logged scalars."""
+        self.last_step = trainer.global_step
         per_rank = math.ceil(self.samples / trainer.world_size)
         seed = np.random.SeedSequence([self.seed, trainer.global_step, trainer.global_rank]).generate_state(1)[0]
         rollout = module.rollout(per_rank, seed=int(seed))

@@ -86,12 +86,13 @@ class ExactTargetReport(L.Callback):
         self.seed = seed
 
     def on_train_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        if trainer.sanity_checking or not trainer.is_global_zero:
+        log_dir = trainer.log_dir  # a broadcast under DDP: every rank must ask
+        if not trainer.is_global_zero:
             return
         report = exact_report(module, self.samples, self.seed)
-        report["run"] = trainer.log_dir or "(no log directory)"
-        if trainer.log_dir:
-            directory = Path(trainer.log_dir)
+        report["run"] = log_dir or "(no log directory)"
+        if log_dir:
+            directory = Path(log_dir)
             directory.mkdir(parents=True, exist_ok=True)
             (directory / REPORT_FILE).write_text(json.dumps(report, indent=2))
         print(format_table([report]))

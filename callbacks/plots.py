@@ -42,17 +42,20 @@ def samples_figure(samples: Tensor, target: GaussianMixture | None = None) -> Fi
 
 
 def reward_versus_kl_figure(history: list[dict]) -> Figure:
-    """Reward against the KL estimate over evaluations: the trade-off users watch."""
+    """Reward against the KL estimate, one point per evaluation, shaded by step."""
     kl = [row["kl"] for row in history]
-    figure = Figure(figsize=(5, 4))
+    steps = [row["step"] for row in history]
+    figure = Figure(figsize=(5.5, 4))
     axis = figure.subplots()
-    for key, label in (("learned", "learned reward"), ("genuine", "genuine reward")):
+    points = None
+    for key, marker, label in (("learned", "o", "learned reward"), ("genuine", "s", "genuine reward")):
         values = [row.get(key) for row in history]
         if all(value is not None for value in values):
-            axis.plot(kl, values, marker="o", label=label)
+            points = axis.scatter(kl, values, c=steps, cmap="viridis", marker=marker, label=label)
+    figure.colorbar(points, ax=axis, label="step")
     axis.set_xlabel("KL estimate to the pretrained model")
     axis.set_ylabel("mean reward")
-    axis.set_title("reward versus KL (one point per evaluation)")
+    axis.set_title("reward versus KL")
     axis.legend()
     figure.tight_layout()
     return figure
