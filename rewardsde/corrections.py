@@ -28,8 +28,11 @@ class DriftCorrection(nn.Module):
         """Bind to ``reference``; called once before the first :meth:`forward`.
 
         The reference is kept as a plain attribute, not a submodule: it belongs to
-        the :class:`rewardsde.ControlledSDE` that holds both.
+        the :class:`rewardsde.ControlledSDE` that holds both. Attaching twice is
+        refused: it would re-initialise a correction that may already be trained.
         """
+        if getattr(self, "reference", None) is not None:
+            raise ValueError(f"this {type(self).__name__} is already attached to a reference SDE; use a fresh one")
         object.__setattr__(self, "reference", reference)
 
     def forward(self, t: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:

@@ -54,3 +54,10 @@ def test_controlled_sde_stacks_drift_control_and_running_cost():
     assert torch.allclose(f[:, 2], torch.full((3,), 2.5))  # ½‖a‖²
     g = sde.g(torch.tensor(0.5), y)
     assert torch.equal(g, torch.tensor([2.0, 2.0, 0.0]).expand(3, 3))
+
+
+def test_a_correction_is_attached_once():
+    correction = NetworkCorrection(hidden=8)
+    ControlledSDE(BrownianPrior(2), correction)
+    with pytest.raises(ValueError, match="already attached"):
+        ControlledSDE(BrownianPrior(2), correction)
