@@ -47,3 +47,16 @@ def test_baseline_config_trains_through_the_cli(tmp_path):
     result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config), "--model.init_args.drift_steps=2",
                    "--trainer.callbacks.init_args.every_n_steps=1", "--trainer.callbacks.init_args.samples=16"], tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_cli_checkpoint_resumes_with_weights_only(tmp_path):
+    config = ROOT / "configs" / "elegant_gaussian.yaml"
+    short = ["--model.init_args.drift_steps=3", "--model.init_args.value_steps=2", "--model.init_args.initial_steps=2",
+             "--trainer.callbacks.init_args.samples=64"]
+    first = _run([str(BIN / "rewardsde"), "fit", "--config", str(config), *short], tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    checkpoint = next((tmp_path / "lightning_logs" / "elegant_gaussian").glob("version_0/checkpoints/*.ckpt"))
+    longer = [*short[:2], "--model.init_args.initial_steps=4", short[3]]
+    resumed = _run([str(BIN / "rewardsde"), "fit", "--config", str(config), *longer, "--ckpt_path", str(checkpoint),
+                    "--weights_only=true"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]

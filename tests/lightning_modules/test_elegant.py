@@ -92,7 +92,8 @@ def test_resume_from_checkpoint_ends_where_an_uninterrupted_run_ends(tmp_path):
         first, FineTuneDataModule(batch_size=8)
     )
     resumed = _module()
-    _trainer(tmp_path / "c").fit(resumed, FineTuneDataModule(batch_size=8), ckpt_path=tmp_path / "ckpt" / "last.ckpt")
+    _trainer(tmp_path / "c").fit(resumed, FineTuneDataModule(batch_size=8), ckpt_path=tmp_path / "ckpt" / "last.ckpt",
+                                  weights_only=True)
     for (name, a), b in zip(uninterrupted.state_dict().items(), resumed.state_dict().values()):
         assert torch.allclose(a, b, atol=1e-6), name
 
@@ -102,7 +103,8 @@ def test_checkpoint_of_another_method_is_refused(tmp_path):
     no_kl = NoKLModule(BrownianPrior(2), NetworkCorrection(hidden=8), LinearReward([1.0, 0.5]), steps=5, drift_steps=2)
     _trainer(tmp_path, enable_checkpointing=True, callbacks=[checkpoint]).fit(no_kl, FineTuneDataModule(batch_size=8))
     with pytest.raises(ValueError, match="written by NoKLModule, not ElegantModule"):
-        _trainer(tmp_path).fit(_module(), FineTuneDataModule(batch_size=8), ckpt_path=tmp_path / "ckpt" / "last.ckpt")
+        _trainer(tmp_path).fit(_module(), FineTuneDataModule(batch_size=8), ckpt_path=tmp_path / "ckpt" / "last.ckpt",
+                                  weights_only=True)
 
 
 @pytest.mark.parametrize("alpha", [0.0, -1.0])
