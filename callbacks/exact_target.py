@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict
 from pathlib import Path
 
 import lightning as L
 
-from rewardsde.analytic import target_distance
+from rewardsde.analytic import target_distance_dict
 
 REPORT_FILE = "exact_target.json"
 COLUMNS = (
@@ -51,10 +50,7 @@ def exact_report(module: L.LightningModule, samples: int = 4000, seed: int = 123
     if alpha > 0:
         target = module.sde.tilted(module.reward, alpha)
         report |= {"target_reward": target.expected(module.reward).item(), "exact_kl": target.kl_to_prior().item()}
-        distance = asdict(target_distance(rollout.x, target, seed=seed))
-        if len(target.weights) == 1:
-            distance = {k: v for k, v in distance.items() if not k.startswith("weight_tv")}
-        report |= distance
+        report |= target_distance_dict(rollout.x, target, seed=seed)
     return report
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
 from typing import Any
 
 from torch import Tensor
 from torchmetrics import Metric
 
-from rewardsde.analytic import GaussianMixture, target_distance
+from rewardsde.analytic import GaussianMixture, target_distance_dict
 
 from ._states import DTYPE, concatenated
 
@@ -62,7 +61,4 @@ class TargetDistanceMetric(Metric):
         samples = concatenated(self.samples, self.target.dim)
         if samples.shape[0] < 2:
             raise ValueError(f"a distance to the target needs at least 2 samples, got {samples.shape[0]}")
-        distance = asdict(target_distance(samples, self.target, seed=self.seed))
-        if len(self.target.weights) == 1:
-            distance = {k: v for k, v in distance.items() if not k.startswith("weight_tv")}
-        return distance
+        return target_distance_dict(samples, self.target, seed=self.seed)

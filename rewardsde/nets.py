@@ -7,11 +7,14 @@ import math
 import torch
 from torch import Tensor, nn
 
+FREQUENCIES = 8
+TIME_FEATURES = 2 * FREQUENCIES + 1
 
-def time_features(t: Tensor, batch: int, n_frequencies: int = 8) -> Tensor:
-    """Sinusoidal features of a time in [0, 1]: ``(batch, 2·n_frequencies + 1)``."""
+
+def time_features(t: Tensor, batch: int) -> Tensor:
+    """Sinusoidal features of a time in [0, 1]: ``(batch, TIME_FEATURES)``."""
     t = torch.as_tensor(t).reshape(-1, 1).expand(batch, 1)
-    frequencies = math.pi * torch.arange(1, n_frequencies + 1, device=t.device, dtype=t.dtype)
+    frequencies = math.pi * torch.arange(1, FREQUENCIES + 1, device=t.device, dtype=t.dtype)
     angles = t * frequencies
     return torch.cat([t, torch.sin(angles), torch.cos(angles)], dim=1)
 
@@ -41,7 +44,7 @@ class MLP(nn.Module):
         if depth < 1 or hidden < 1:
             raise ValueError(f"hidden ({hidden}) and depth ({depth}) must be at least 1")
         self.timed = timed
-        width = in_features + (17 if timed else 0)
+        width = in_features + (TIME_FEATURES if timed else 0)
         layers: list[nn.Module] = []
         for _ in range(depth):
             layers += [nn.Linear(width, hidden), nn.SiLU()]

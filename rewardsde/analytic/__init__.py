@@ -5,6 +5,7 @@ from .distances import (
     mixture_weight_tv,
     sliced_wasserstein,
     target_distance,
+    target_distance_dict,
 )
 from .mixture import GaussianMixture, TiltedMixture
 from .optimal import OptimalMixtureControl
@@ -25,4 +26,5 @@ __all__ = [
     "mixture_weight_tv",
     "sliced_wasserstein",
     "target_distance",
+    "target_distance_dict",
 ]

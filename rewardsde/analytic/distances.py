@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import Tensor
@@ -49,6 +49,15 @@ class TargetDistance:
     covariance_error_floor: float
     weight_tv_floor: float
     sliced_wasserstein_floor: float
+
+
+def target_distance_dict(samples: Tensor, target: GaussianMixture, seed: int = 0) -> dict[str, float]:
+    """:func:`target_distance` as a dict, without the mode-weight fields when the
+    target has a single component (there they are 0 by construction)."""
+    distance = asdict(target_distance(samples, target, seed=seed))
+    if len(target.weights) == 1:
+        distance = {k: v for k, v in distance.items() if not k.startswith("weight_tv")}
+    return distance
 
 
 def target_distance(samples: Tensor, target: GaussianMixture, seed: int = 0) -> TargetDistance:
