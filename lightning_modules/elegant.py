@@ -9,9 +9,11 @@ from typing import Any, Callable
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 
 from rewardsde.controlled import ControlledSDE
+from rewardsde.export import export_pipeline
 from rewardsde.corrections import DriftCorrection
 from rewardsde.initial_law import LearnedInitialLaw
 from rewardsde.reference import ReferenceSDE
@@ -178,7 +180,8 @@ class ElegantModule(L.LightningModule):
         else:
             start = self.initial_law.sample(n, seed=int(seeds[1]), backend="direct")
             x0, initial_cost = start.x, start.running_cost
-        end = self._solve(x0, int(seeds[2]), backend="direct")
+        with self.sde.for_sampling():
+            end = self._solve(x0, int(seeds[2]), backend="direct")
         return Rollout(x0, end.x, end.running_cost, initial_cost)
 
     def sample(self, n: int, seed: int | None = None) -> Tensor:
@@ -234,7 +237,7 @@ class ElegantModule(L.LightningModule):
         alpha = self.hparams.alpha
         x0 = self.sde.sample_initial(n, self._generator(self._seed(0)))
         end = self._solve(x0, self._seed(2))
-        reward = evaluate_reward(self.reward, end.x)
+        reward = evaluate_reward(self.reward, end.x, gradient_for=type(self).__name__)
         cost = end.running_cost
         self.log_dict({"train/reward": reward.mean().detach(), "train/kl_running": cost.mean().detach()})
         return (alpha * cost - reward).mean()
@@ -259,12 +262,28 @@ class ElegantModule(L.LightningModule):
         return (alpha * start.running_cost - value).mean()
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Record the method and keep only trained weights: the frozen pretrained network
+        (gigabytes for Stable Diffusion) is reloaded from its own files."""
         checkpoint["rewardsde_method"] = type(self).__name__
+        frozen = self._frozen_parameter_names()
+        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k not in frozen}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         method = checkpoint.get("rewardsde_method")
         if method != type(self).__name__:
             raise ValueError(f"checkpoint was written by {method or 'an unknown module'}, not {type(self).__name__}")
+        current = self.state_dict()
+        for name in self._frozen_parameter_names():
+            checkpoint["state_dict"].setdefault(name, current[name])
+
+    def _frozen_parameter_names(self) -> set[str]:
+        return {name for name, p in self.named_parameters() if not p.requires_grad}
+
+    def export_pipeline(self, directory: str) -> None:
+        """Write the fine-tuned drift as a diffusers pipeline (see :func:`rewardsde.export_pipeline`)."""
+        if self.initial_law is not None:
+            rank_zero_warn("the learned initial law is not part of a diffusers pipeline, which starts from N(0, I)")
+        export_pipeline(self.sde, self.controlled.correction, directory)
 
 
 def _cosine(step: int, length: int) -> float:

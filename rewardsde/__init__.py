@@ -8,18 +8,25 @@ Lightning modules, data modules and callbacks live in ``rewardsde.lightning_modu
 """
 
 from .controlled import ControlledSDE
-from .corrections import DriftCorrection, NetworkCorrection
+from .corrections import DriftCorrection, NetworkCorrection, ZeroCorrection
+from .diffusers_eps import DiffusersEps
+from .export import export_pipeline
 from .initial_law import LearnedInitialLaw
 from .lora import LoraCorrection
 from .nets import MLP
+from .pipelines import DDPMPipelineSDE, LatentDiffusionSDE
 from .pretrained import PretrainedSDE
 from .reference import ReferenceSDE
+from .sampling import sample_reference
 from .schedule import VPSchedule
 from .solve import Solution, solve
 
 __all__ = [
     "ControlledSDE",
+    "DDPMPipelineSDE",
+    "DiffusersEps",
     "DriftCorrection",
+    "LatentDiffusionSDE",
     "LearnedInitialLaw",
     "LoraCorrection",
     "MLP",
@@ -28,5 +35,8 @@ __all__ = [
     "ReferenceSDE",
     "Solution",
     "VPSchedule",
+    "ZeroCorrection",
+    "export_pipeline",
+    "sample_reference",
     "solve",
 ]

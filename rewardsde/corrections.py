@@ -40,6 +40,13 @@ class DriftCorrection(nn.Module):
         raise NotImplementedError
 
 
+class ZeroCorrection(DriftCorrection):
+    """No control, ``a ≡ 0``: the reference SDE itself, at no running cost."""
+
+    def forward(self, t: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
+        return self.reference.drift(t, x), x.new_zeros(x.shape)
+
+
 class NetworkCorrection(DriftCorrection):
     """A separate network ``a = net(x, t)`` whose output is exactly zero at the start.
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
+from diffusers.loaders.peft import PeftAdapterMixin
 from peft import LoraConfig, inject_adapter_in_model
 from peft.tuners.tuners_utils import BaseTunerLayer
-from torch import Tensor
+from torch import Tensor, nn
 
 from .corrections import DriftCorrection
 from .pretrained import PretrainedSDE
@@ -23,7 +24,10 @@ class LoraCorrection(DriftCorrection):
         a = u/σ = -√β(s)·(ε_φ(x, s) - ε(x, s))/σ_s,
 
     exactly zero at the start since LoRA's up-projection is initialised to zero.
-    Only the adapter weights are trainable.
+    Only the adapter weights are trainable. Adapters go on the UNet inside a
+    :class:`rewardsde.DiffusersEps` (through diffusers' ``add_adapter`` where the
+    model supports it), so layer names are the UNet's own and
+    :func:`rewardsde.export_pipeline` can hand them to diffusers.
 
     Args:
         target_modules: names (or a regex) of the layers to adapt, as in
@@ -54,9 +58,12 @@ class LoraCorrection(DriftCorrection):
         if not isinstance(reference, PretrainedSDE):
             raise ValueError(f"LoraCorrection needs a PretrainedSDE with an ε-network, got {type(reference).__name__}")
         super().attach(reference)
-        network = reference.network.requires_grad_(False)
-        inject_adapter_in_model(self.config, network)
-        self._layers = [m for m in network.modules() if isinstance(m, BaseTunerLayer)]
+        model = adapted_model(reference.network.requires_grad_(False))
+        if isinstance(model, PeftAdapterMixin):
+            model.add_adapter(self.config)
+        else:
+            inject_adapter_in_model(self.config, model)
+        self._layers = [m for m in model.modules() if isinstance(m, BaseTunerLayer)]
 
     @contextmanager
     def adapters_disabled(self) -> Iterator[None]:
@@ -78,3 +85,8 @@ class LoraCorrection(DriftCorrection):
         scale = reference.schedule.beta(s).sqrt() / reference.schedule.sigma(s)
         control = -scale * (eps_finetuned - eps_pretrained)
         return reference.drift_from_eps(t, x, eps_pretrained), control
+
+
+def adapted_model(network: nn.Module) -> nn.Module:
+    """The module adapters go on: the diffusers UNet inside a wrapper, else ``network`` itself."""
+    return getattr(network, "adaptable_model", network)

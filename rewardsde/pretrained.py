@@ -51,6 +51,8 @@ class PretrainedSDE(ReferenceSDE):
         if not 0 < s_min < 1:
             raise ValueError(f"s_min must lie in (0, 1), got {s_min}")
         super().__init__(event_shape, t0=0.0, t1=1.0 - s_min)
+        if hasattr(network, "check_event_shape"):
+            network.check_event_shape(self.event_shape)
         self.network = network.requires_grad_(False)
         self.schedule = schedule or VPSchedule()
         self.s_min = float(s_min)

@@ -11,6 +11,8 @@ for torchsde happens in :class:`rewardsde.ControlledSDE`, never here.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+
 import torch
 from torch import Tensor, nn
 
@@ -67,3 +69,11 @@ class ReferenceSDE(nn.Module):
     def sample_initial(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """``n`` draws from ν_ini = N(0, I), shape ``(n, *event_shape)``."""
         return torch.randn((n, *self.event_shape), generator=generator, device=self.device, dtype=self.dtype)
+
+    def for_sampling(self) -> AbstractContextManager:
+        """A block in which the drift is the one to sample with, if that differs from training.
+
+        The default changes nothing; a latent diffusion model that applies
+        classifier-free guidance only at sampling time switches it on here.
+        """
+        return nullcontext()

@@ -11,17 +11,38 @@ def test_from_diffusers_linear_ddpm_maps_to_continuous_betas():
     assert schedule.beta_max == pytest.approx(20.0)
 
 
-def test_continuous_alpha_bar_matches_the_discrete_product():
-    scheduler = DDPMScheduler(num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02)
+@pytest.mark.parametrize(
+    "scheduler",
+    [
+        DDPMScheduler(num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02),
+        DDPMScheduler(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear"),
+    ],
+    ids=["linear", "scaled_linear"],
+)
+def test_continuous_alpha_bar_matches_the_discrete_product(scheduler):
     schedule = VPSchedule.from_diffusers(scheduler)
     betas = scheduler.betas.double()
     for step in (10, 250, 500, 999):
         s = torch.tensor((step + 1) / 1000, dtype=torch.float64)
         discrete = torch.log(scheduler.alphas_cumprod[step].double())
         # log Π(1 - β_i) = -Σβ_i - ½Σβ_i² - …; the continuous limit keeps the first term
-        # (up to the midpoint rule), so the gap is about ½Σβ_i², at most 0.07 here.
-        gap = 0.5 * betas[: step + 1].pow(2).sum() + 1e-3
+        # up to a quadrature error of at most one step's β, so the gap is below ½Σβ_i² + β_step.
+        gap = 0.5 * betas[: step + 1].pow(2).sum() + betas[step]
         assert abs(schedule.log_alpha_bar(s) - discrete) <= gap
+
+
+@pytest.mark.parametrize("kind", ["linear", "scaled_linear"])
+def test_schedule_round_trips_through_a_diffusers_config(kind):
+    schedule = VPSchedule(0.85, 12.0, kind)
+    again = VPSchedule.from_diffusers(DDPMScheduler(**schedule.to_diffusers_config(1000)))
+    assert (again.beta_min, again.beta_max, again.kind) == pytest.approx((0.85, 12.0, kind))
+
+
+def test_scaled_linear_log_alpha_bar_is_the_integral_of_beta():
+    schedule = VPSchedule(0.85, 12.0, "scaled_linear")
+    s = torch.linspace(0, 1, 2001, dtype=torch.float64)
+    integral = torch.cumulative_trapezoid(schedule.beta(s), s)
+    assert torch.allclose(schedule.log_alpha_bar(s[1:]), -integral, atol=1e-6)
 
 
 def test_non_linear_diffusers_schedule_is_refused():

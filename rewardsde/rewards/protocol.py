@@ -10,11 +10,18 @@ from torch import Tensor
 Reward = Callable[[Tensor], Tensor]
 
 
-def evaluate_reward(reward: Reward, x: Tensor) -> Tensor:
+def evaluate_reward(reward: Reward, x: Tensor, gradient_for: str | None = None) -> Tensor:
     """``reward(x)`` for ``x`` of shape ``(batch, ...)``, checked to be finite and of shape ``(batch,)``.
 
+    Args:
+        reward: the reward.
+        x: samples.
+        gradient_for: the name of a method that backpropagates ``r(x)`` into the
+            drift; when given and ``x`` carries gradients, the reward must too.
+
     Raises:
-        ValueError: naming the reward and what is wrong, for a wrong shape, NaN or ±inf.
+        ValueError: naming the reward and what is wrong, for a wrong shape, NaN or
+            ±inf, or a reward with no gradient where ``gradient_for`` needs one.
     """
     value = reward(x)
     name = getattr(reward, "__name__", type(reward).__name__)
@@ -24,4 +31,10 @@ def evaluate_reward(reward: Reward, x: Tensor) -> Tensor:
     if not torch.isfinite(value).all():
         bad = (~torch.isfinite(value)).sum().item()
         raise ValueError(f"reward {name} returned {bad} non-finite value(s) (NaN or inf) in a batch of {x.shape[0]}")
+    if gradient_for is not None and x.requires_grad and not value.requires_grad:
+        raise ValueError(
+            f"reward {name} is not differentiable in x, but {gradient_for} trains the drift by backpropagating "
+            "r(x_T) through the SDE solve; use a differentiable reward, e.g. a reward model fitted to the "
+            "non-differentiable one (as SEIKO does)"
+        )
     return value

@@ -1,0 +1,116 @@
+"""Pretraining an ε-prediction diffusion model by denoising score matching."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from diffusers import DDPMPipeline, DDPMScheduler
+from torch import Tensor, nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from rewardsde.diffusers_eps import DiffusersEps
+from rewardsde.pretrained import PretrainedSDE
+from rewardsde.sampling import sample_reference
+from rewardsde.schedule import VPSchedule
+
+
+class PretrainModule(L.LightningModule):
+    """Train ``ε_θ`` with the loss
+
+        E_{x_0, s ~ U(s_min, 1), ε ~ N(0, I)} ‖ε_θ(√ᾱ(s)·x_0 + σ_s·ε, s) - ε‖²,
+
+    keeping an exponential moving average (EMA) of the weights, which is what
+    :meth:`sample` and :meth:`save_pretrained` use. With a :class:`DiffusersEps`
+    network the EMA model is saved as a diffusers ``DDPMPipeline`` directory
+    (``unet/`` plus a ``scheduler/`` whose continuous limit is ``schedule``), which
+    ``UNet2DModel.from_pretrained(path, subfolder="unet")`` and
+    :class:`rewardsde.DDPMPipelineSDE` load.
+
+    Args:
+        network: ``network(x, s) -> ε``: a :class:`rewardsde.DiffusersEps` around a
+            ``UNet2DModel``, or e.g. a timed :class:`rewardsde.MLP` for vectors.
+        event_shape: shape of one sample; by default read from the UNet config.
+        schedule: the VP schedule; default ``VPSchedule(0.1, 20)``.
+        s_min: smallest diffusion time trained on.
+        lr: AdamW learning rate, decayed to 0 by a cosine over the run.
+        weight_decay: AdamW weight decay.
+        ema_decay: EMA decay per optimiser step.
+        output_dir: where to save the EMA pipeline when training ends (global rank
+            0 only); ``None`` saves nothing.
+    """
+
+    def __init__(
+        self,
+        network: nn.Module,
+        event_shape: list[int] | None = None,
+        schedule: VPSchedule | None = None,
+        s_min: float = 1e-3,
+        lr: float = 2e-3,
+        weight_decay: float = 0.0,
+        ema_decay: float = 0.999,
+        output_dir: str | None = None,
+    ) -> None:
+        super().__init__()
+        if not 0 <= ema_decay < 1:
+            raise ValueError(f"ema_decay must lie in [0, 1), got {ema_decay}")
+        if not 0 < s_min < 1:
+            raise ValueError(f"s_min must lie in (0, 1), got {s_min}")
+        if event_shape is None:
+            if not isinstance(network, DiffusersEps):
+                raise ValueError(f"event_shape is required for a {type(network).__name__} network")
+            config = network.unet.config
+            event_shape = [config.in_channels, config.sample_size, config.sample_size]
+        if isinstance(network, DiffusersEps):
+            network.check_event_shape(tuple(event_shape))
+        self.save_hyperparameters(ignore=["network", "schedule"])
+        self.network = network
+        self.schedule = schedule or VPSchedule()
+        self.event_shape = tuple(event_shape)
+        self.ema = AveragedModel(network, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
+        self.ema.requires_grad_(False)
+
+    def training_step(self, batch: Tensor | list[Tensor], batch_idx: int) -> Tensor:
+        x0 = batch[0] if isinstance(batch, (list, tuple)) else batch
+        if tuple(x0.shape[1:]) != self.event_shape:
+            raise ValueError(f"data of shape {tuple(x0.shape[1:])} does not match event_shape {self.event_shape}")
+        s = self.hparams.s_min + (1.0 - self.hparams.s_min) * torch.rand(x0.shape[0], device=x0.device)
+        noise = torch.randn_like(x0)
+        view = (-1,) + (1,) * (x0.dim() - 1)
+        x_s = self.schedule.alpha_bar(s).sqrt().view(view) * x0 + self.schedule.sigma(s).view(view) * noise
+        loss = (self.network(x_s, s) - noise).pow(2).mean()
+        self.log("train/loss", loss, prog_bar=True)
+        return loss
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        self.ema.update_parameters(self.network)
+
+    def configure_optimizers(self) -> dict:
+        h = self.hparams
+        optimizer = torch.optim.AdamW(self.network.parameters(), lr=h.lr, weight_decay=h.weight_decay)
+        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step / total, 1.0))))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    def pretrained_sde(self) -> PretrainedSDE:
+        """The EMA model as a :class:`rewardsde.PretrainedSDE`."""
+        return PretrainedSDE(self.ema.module, self.event_shape, self.schedule, self.hparams.s_min)
+
+    def sample(self, n: int, steps: int = 100, seed: int = 0) -> Tensor:
+        """``n`` samples of the EMA model, ``(n, *event_shape)``."""
+        return sample_reference(self.pretrained_sde(), n, steps, seed=seed)
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        """Save the EMA UNet and its scheduler as a diffusers ``DDPMPipeline``."""
+        network = self.ema.module
+        if not isinstance(network, DiffusersEps):
+            raise ValueError(f"save_pretrained needs a DiffusersEps network, not {type(network).__name__}")
+        scheduler = DDPMScheduler(**self.schedule.to_diffusers_config(network.num_train_timesteps))
+        DDPMPipeline(unet=network.unet, scheduler=scheduler).save_pretrained(str(directory))
+
+    def on_train_end(self) -> None:
+        if self.hparams.output_dir is not None and self.trainer.is_global_zero:
+            self.save_pretrained(self.hparams.output_dir)
