@@ -43,6 +43,8 @@ class SampleEvaluation(L.Callback):
     ``samples/target`` for 1-D and 2-D samples, ``samples/grid`` for images, and
     ``plots/reward_vs_kl``.
 
+    Every evaluation's scalars, with its ``step``, are also kept in ``evaluations``.
+
     The module must provide ``rollout(n, seed)`` (see
     :class:`rewardsde.lightning_modules.Rollout`) and ``reward``.
 
@@ -82,6 +84,7 @@ class SampleEvaluation(L.Callback):
         self.overoptimization = RewardOveroptimization() if genuine is not None else None
         self.target = None
         self.history: list[dict] = []
+        self.evaluations: list[dict] = []
         self.collapsed = False
         self.last_step: int | None = None
 
@@ -125,6 +128,7 @@ class SampleEvaluation(L.Callback):
         if self.target is not None:
             self.target.update(rollout.x)
         values = self._compute()
+        self.evaluations.append({"step": trainer.global_step, **values})
         if trainer.is_global_zero:
             self._log(trainer, values, rollout.x, learned[finite])
         return values

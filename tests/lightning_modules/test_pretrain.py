@@ -1,0 +1,69 @@
+import lightning as L
+import pytest
+import torch
+from diffusers import UNet2DModel
+from torch.utils.data import DataLoader, TensorDataset
+
+from rewardsde import MLP, DDPMPipelineSDE, DiffusersEps, VPSchedule
+from rewardsde.datamodules import DigitsDataModule
+from rewardsde.lightning_modules import PretrainModule
+
+from tiny_pipelines import tiny_unet
+
+
+def _trainer(tmp_path, steps):
+    return L.Trainer(
+        max_steps=steps, accelerator="cpu", logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path,
+    )
+
+
+def test_pretraining_on_a_gaussian_recovers_its_mean_and_spread(tmp_path):
+    """Data N(2, 0.5²): the model's samples must have that mean and std. The bound is
+    the error of a small network after a short run; the sampling error (4000 draws)
+    is ten times smaller."""
+    L.seed_everything(0)
+    data = 2.0 + 0.5 * torch.randn(4096, 1)
+    network = MLP(1, 1, hidden=64, depth=2, timed=True)
+    module = PretrainModule(network, event_shape=[1], schedule=VPSchedule(0.1, 12.0), lr=3e-3, ema_decay=0.99)
+    _trainer(tmp_path, 1500).fit(module, DataLoader(TensorDataset(data), batch_size=256, shuffle=True))
+    samples = module.sample(4000, steps=100, seed=0)
+    assert samples.mean().item() == pytest.approx(2.0, abs=0.1)
+    assert samples.std().item() == pytest.approx(0.5, abs=0.1)
+
+
+def test_digits_pipeline_is_saved_in_diffusers_format(tmp_path):
+    L.seed_everything(0)
+    module = PretrainModule(DiffusersEps(tiny_unet()), output_dir=str(tmp_path / "digits"), ema_decay=0.5)
+    _trainer(tmp_path, 3).fit(module, DigitsDataModule(batch_size=16))
+    unet = UNet2DModel.from_pretrained(str(tmp_path / "digits"), subfolder="unet")
+    x, s = torch.randn(2, 1, 8, 8), torch.tensor([0.2, 0.9])
+    with torch.no_grad():
+        assert torch.equal(unet(x, s * 1000 - 1).sample, module.ema.module(x, s))
+        assert not torch.equal(module.ema.module(x, s), module.network(x, s))
+    sde = DDPMPipelineSDE(str(tmp_path / "digits"))
+    assert (sde.schedule.beta_min, sde.schedule.beta_max) == pytest.approx((0.1, 20.0))
+
+
+def test_ema_follows_the_weights_at_its_decay(tmp_path):
+    module = PretrainModule(MLP(2, 2, hidden=8), event_shape=[2], ema_decay=0.9)
+    start = [p.detach().clone() for p in module.network.parameters()]
+    with torch.no_grad():
+        for p in module.network.parameters():
+            p.add_(1.0)
+    module.ema.update_parameters(module.network)
+    module.ema.update_parameters(module.network)
+    for averaged, initial in zip(module.ema.module.parameters(), start):
+        # the first update copies the weights; the second averages equal values
+        assert torch.allclose(averaged, initial + 1.0)
+
+
+def test_data_of_another_size_than_the_unet_is_named(tmp_path):
+    module = PretrainModule(DiffusersEps(tiny_unet()))
+    with pytest.raises(ValueError, match=r"data of shape \(1, 16, 16\) does not match event_shape \(1, 8, 8\)"):
+        _trainer(tmp_path, 1).fit(module, DigitsDataModule(batch_size=8, image_size=16))
+
+
+def test_vector_networks_need_an_event_shape():
+    with pytest.raises(ValueError, match="event_shape is required"):
+        PretrainModule(MLP(2, 2))
