@@ -8,9 +8,9 @@ tests go through the same code.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import torch
 from diffusers import DDPMScheduler, UNet2DConditionModel, UNet2DModel

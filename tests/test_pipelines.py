@@ -1,9 +1,8 @@
 import pytest
 import torch
+from tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
 
 from rewardsde import DDPMPipelineSDE, LatentDiffusionSDE, VPSchedule
-
-from tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from diffusers import AutoencoderKL, DDPMPipeline, DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel, UNet2DModel
+from diffusers import (
+    AutoencoderKL,
+    DDPMPipeline,
+    DDPMScheduler,
+    StableDiffusionPipeline,
+    UNet2DConditionModel,
+    UNet2DModel,
+)
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 VOCABULARY = ["<|startoftext|>", "<|endoftext|>", "!", "a", "digit", "cat", "photo", "of", "</w>"]

@@ -40,7 +40,7 @@ class DigitClassifier(nn.Module):
             )
         return self.net(images.flatten(1))
 
-    def fit(self, images: Tensor, labels: Tensor, weight_decay: float = 1e-3, epochs: int = 300) -> "DigitClassifier":
+    def fit(self, images: Tensor, labels: Tensor, weight_decay: float = 1e-3, epochs: int = 300) -> DigitClassifier:
         """Full-batch L-BFGS on cross-entropy plus ``weight_decay·‖θ‖²``; deterministic."""
         optimizer = torch.optim.LBFGS(self.parameters(), lr=0.5, max_iter=epochs, line_search_fn="strong_wolfe")
 
