@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from rewardsde.diffusers_eps import DiffusersEps
+from rewardsde.pipelines import DDPMPipelineSDE
 from rewardsde.pretrained import PretrainedSDE
 from rewardsde.sampling import sample_reference
 from rewardsde.schedule import VPSchedule
@@ -67,11 +68,12 @@ class PretrainModule(L.LightningModule):
         if isinstance(network, DiffusersEps):
             network.check_event_shape(tuple(event_shape))
         self.save_hyperparameters(ignore=["network", "schedule"])
-        self.network = network
+        self.network = network.requires_grad_(True)
         self.schedule = schedule or VPSchedule()
         self.event_shape = tuple(event_shape)
         self.ema = AveragedModel(network, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
         self.ema.requires_grad_(False)
+        self.ema.module.load_state_dict(network.state_dict())
 
     def training_step(self, batch: Tensor | list[Tensor], batch_idx: int) -> Tensor:
         x0 = batch[0] if isinstance(batch, (list, tuple)) else batch
@@ -110,6 +112,16 @@ class PretrainModule(L.LightningModule):
             raise ValueError(f"save_pretrained needs a DiffusersEps network, not {type(network).__name__}")
         scheduler = DDPMScheduler(**self.schedule.to_diffusers_config(network.num_train_timesteps))
         DDPMPipeline(unet=network.unet, scheduler=scheduler).save_pretrained(str(directory))
+
+    @classmethod
+    def from_pretrained(cls, path: str, **kwargs: Any) -> "PretrainModule":
+        """A module that continues training a saved pipeline (``unet/`` and ``scheduler/``).
+
+        Both the online and the EMA weights start from the saved (EMA) UNet;
+        ``kwargs`` are the other arguments of :class:`PretrainModule`.
+        """
+        sde = DDPMPipelineSDE(path)
+        return cls(sde.network, schedule=sde.schedule, s_min=kwargs.pop("s_min", sde.s_min), **kwargs)
 
     def on_train_end(self) -> None:
         if self.hparams.output_dir is not None and self.trainer.is_global_zero:

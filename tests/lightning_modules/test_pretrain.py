@@ -42,6 +42,12 @@ def test_digits_pipeline_is_saved_in_diffusers_format(tmp_path):
         assert not torch.equal(module.ema.module(x, s), module.network(x, s))
     sde = DDPMPipelineSDE(str(tmp_path / "digits"))
     assert (sde.schedule.beta_min, sde.schedule.beta_max) == pytest.approx((0.1, 20.0))
+    again = PretrainModule.from_pretrained(str(tmp_path / "digits"), lr=1e-4)
+    with torch.no_grad():
+        assert torch.equal(again.network(x, s), module.ema.module(x, s))
+        assert torch.equal(again.ema.module(x, s), module.ema.module(x, s))
+    assert again.hparams.lr == 1e-4
+    assert all(p.requires_grad for p in again.network.parameters())
 
 
 def test_ema_follows_the_weights_at_its_decay(tmp_path):
