@@ -1,5 +1,7 @@
 """Data for pretraining and batches for fine-tuning (``rewardsde.datamodules``)."""
 
+from .ehrlich import EhrlichDataModule
 from .finetune import FineTuneDataModule
+from .moses import MosesSelfiesDataModule
 
-__all__ = ["FineTuneDataModule"]
+__all__ = ["EhrlichDataModule", "FineTuneDataModule", "MosesSelfiesDataModule"]
