@@ -65,7 +65,8 @@ def fit_surrogate(
 ) -> tuple[SurrogateReward, SurrogateFit]:
     """Fit a :class:`SurrogateReward` to labels ``y`` ``(n,)`` of sequences ``x`` ``(n, num_states, length)``.
 
-    A seeded random ``held_out`` fraction is kept aside. Adam minimises the mean
+    The initial weights and a random ``held_out`` fraction follow ``seed`` (the global
+    RNG is left as it was). The held-out fraction is kept aside. Adam minimises the mean
     squared error of the standardised labels on the rest; training stops after
     ``patience`` epochs without a lower held-out error, and the weights of the best
     epoch are returned with the held-out MSE and Pearson correlation there.
@@ -82,11 +83,12 @@ def fit_surrogate(
     if n_held < 2 or x.shape[0] - n_held < 2:
         raise ValueError(f"held_out={held_out} of {x.shape[0]} rows leaves fewer than 2 rows on one side")
     generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
     order = torch.randperm(x.shape[0], generator=generator)
     x, y = x.float(), y.float()
     train, held = order[n_held:], order[:n_held]
-    model = SurrogateReward(x.shape[1], x.shape[2], hidden=hidden, depth=depth)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = SurrogateReward(x.shape[1], x.shape[2], hidden=hidden, depth=depth)
     model.mean.fill_(y[train].mean())
     model.std.fill_(y[train].std().clamp_min(1e-8))
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
