@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DOMAINS := $(VENV)/.domains
 
 .PHONY: demo test install clean
 
@@ -13,6 +14,13 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt torch==2.13.0
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(STAMP)
+
+# The domain extras: Ehrlich functions (bio), RDKit and SELFIES (chem), and the MOSES
+# training set from the molsets wheel, installed without its dependencies (they do not build).
+$(DOMAINS): $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test,bio,chem]"
+	$(BIN)/pip install --quiet -c constraints.txt --no-deps molsets==0.3.1
+	touch $(DOMAINS)
 
 install: $(STAMP)
 
@@ -26,7 +34,7 @@ demo: $(STAMP)
 	@echo
 	@echo "TensorBoard logs are in lightning_logs/: tensorboard --logdir lightning_logs"
 
-test: $(STAMP)
+test: $(DOMAINS)
 	$(BIN)/python -m pytest -q
 
 clean:

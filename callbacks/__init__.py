@@ -3,14 +3,20 @@
 from .diversity import Diversity
 from .evaluation import SampleEvaluation
 from .exact_target import ExactTargetReport, exact_report, format_table
+from .feasibility import FeasibilityRate
+from .hamming import HammingDiversity
 from .kl_to_prior import KLToPrior
+from .molecules import MoleculeMetrics
 from .overoptimization import RewardOveroptimization
 from .target_distance import TargetDistanceMetric
 
 __all__ = [
     "Diversity",
     "ExactTargetReport",
+    "FeasibilityRate",
+    "HammingDiversity",
     "KLToPrior",
+    "MoleculeMetrics",
     "RewardOveroptimization",
     "SampleEvaluation",
     "TargetDistanceMetric",

@@ -1,18 +1,13 @@
 """The metrics under a real two-process gloo group equal one process's figures on the union of the shards."""
 
-import socket
-
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
+from _two_ranks import SIZES, assert_ranks_match_the_union
 
 from rewardsde.analytic import GaussianMixture
 from rewardsde.callbacks.diversity import Diversity
 from rewardsde.callbacks.kl_to_prior import KLToPrior
 from rewardsde.callbacks.overoptimization import RewardOveroptimization
 from rewardsde.callbacks.target_distance import TargetDistanceMetric
-
-SIZES = (7, 5)  # uneven shards: the gathered "cat" states must be padded and trimmed
 
 
 def _data() -> dict[str, torch.Tensor]:
@@ -59,38 +54,6 @@ def _results(start: int, stop: int) -> dict:
     return {name: metric.compute() for name, metric in metrics.items()}
 
 
-def _worker(rank: int, port: int, directory) -> None:
-    """Rank ``rank``'s figures for the uneven shards, and for all rows on rank 0 and none on rank 1."""
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
-    try:
-        start, n = sum(SIZES[:rank]), sum(SIZES)
-        reported = {"uneven": _results(start, start + SIZES[rank]), "one_empty": _results(rank * n, n)}
-        torch.save(reported, directory / f"rank{rank}.pt")
-    finally:
-        dist.destroy_process_group()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_two_ranks_report_the_union_of_uneven_or_empty_shards(tmp_path):
-    mp.spawn(_worker, args=(_free_port(), tmp_path), nprocs=2, join=True)
-    union = _results(0, sum(SIZES))
+    union = assert_ranks_match_the_union(_results, tmp_path)
     assert union["kl"]["non_finite"].item() == 2 and union["overoptimization"]["non_finite_genuine"].item() == 1
-    for rank in range(2):
-        for split, reported in torch.load(tmp_path / f"rank{rank}.pt").items():
-            assert reported.keys() == union.keys()
-            for name, expected in union.items():
-                assert reported[name].keys() == expected.keys(), name
-                for key, value in expected.items():
-                    torch.testing.assert_close(
-                        torch.as_tensor(reported[name][key]),
-                        torch.as_tensor(value),
-                        rtol=1e-10,
-                        atol=1e-12,
-                        msg=lambda m, where=f"rank {rank}, {split}, {name}/{key}": f"{where}: {m}",
-                    )

@@ -1,0 +1,83 @@
+"""Genuine molecule rewards from RDKit: QED and the synthetic-accessibility score."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from .selfies_alphabet import SelfiesAlphabet
+
+PROPERTIES = ("qed", "sa")
+
+
+def molecule(smiles: str):
+    """The RDKit molecule of ``smiles``, or ``None`` when it does not parse or has no atoms."""
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    mol = Chem.MolFromSmiles(smiles)
+    return mol if mol is not None and mol.GetNumAtoms() > 0 else None
+
+
+def qed(mol) -> float:
+    """Quantitative estimate of drug-likeness (Bickerton et al. 2012) in ``[0, 1]``, higher is better."""
+    from rdkit.Chem import QED
+
+    return QED.qed(mol)
+
+
+def sa_score(mol) -> float:
+    """Synthetic accessibility (Ertl and Schuffenhauer 2009) in ``[1, 10]``, lower is easier."""
+    from rdkit.Contrib.SA_Score import sascorer
+
+    return sascorer.calculateScore(mol)
+
+
+def scores(smiles: Sequence[str], prop: str, invalid_value: float = math.nan) -> Tensor:
+    """``(batch,)`` float64 values of ``prop`` (``"qed"`` or ``"sa"``), ``invalid_value`` for invalid SMILES."""
+    if prop not in PROPERTIES:
+        raise ValueError(f"prop must be one of {PROPERTIES}, got {prop!r}")
+    score = qed if prop == "qed" else sa_score
+    values = []
+    for s in smiles:
+        mol = molecule(s)
+        values.append(invalid_value if mol is None else score(mol))
+    return torch.tensor(values, dtype=torch.float64)
+
+
+class MoleculeReward(nn.Module):
+    """A genuine reward on one-hot SELFIES: decode by argmax, then score with RDKit.
+
+        r(x) = QED(m)            for prop="qed",
+        r(x) = (10 - SA(m)) / 9  for prop="sa" (so that higher is better, in [0, 1]),
+
+    with ``m`` the molecule of ``alphabet.decode(x)`` and ``invalid_value`` where it
+    has no atoms. Piecewise constant in ``x`` (argmax decode, RDKit in between): it
+    has no gradient, so methods that backpropagate through the reward need a learned
+    surrogate (:class:`rewardsde.domains.SurrogateReward`).
+
+    Args:
+        alphabet: the SELFIES alphabet the samples are written in.
+        prop: ``"qed"`` or ``"sa"``.
+        invalid_value: the reward of an invalid (empty) molecule.
+    """
+
+    def __init__(self, alphabet: SelfiesAlphabet, prop: str = "qed", invalid_value: float = 0.0) -> None:
+        super().__init__()
+        if prop not in PROPERTIES:
+            raise ValueError(f"prop must be one of {PROPERTIES}, got {prop!r}")
+        if not math.isfinite(invalid_value):
+            raise ValueError(f"invalid_value must be finite, got {invalid_value}")
+        self.alphabet = alphabet
+        self.prop = prop
+        self.invalid_value = float(invalid_value)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``(batch, num_states, length) -> (batch,)`` in ``x``'s dtype and device."""
+        values = scores(self.alphabet.decode(x), self.prop)
+        if self.prop == "sa":
+            values = (10.0 - values) / 9.0
+        return values.nan_to_num(nan=self.invalid_value).to(x)
