@@ -63,8 +63,7 @@ class PretrainModule(L.LightningModule):
         if event_shape is None:
             if not isinstance(network, DiffusersEps):
                 raise ValueError(f"event_shape is required for a {type(network).__name__} network")
-            config = network.unet.config
-            event_shape = [config.in_channels, config.sample_size, config.sample_size]
+            event_shape = list(network.sample_shape)
         if isinstance(network, DiffusersEps):
             network.check_event_shape(tuple(event_shape))
         self.save_hyperparameters(ignore=["network", "schedule"])

@@ -37,12 +37,17 @@ class DiffusersEps(nn.Module):
         """The UNet: where LoRA adapters go."""
         return self.unet
 
-    def check_event_shape(self, event_shape: tuple[int, ...]) -> None:
-        """Raise ``ValueError`` unless samples of ``event_shape`` fit the UNet's config."""
+    @property
+    def sample_shape(self) -> tuple[int, int, int]:
+        """``(in_channels, height, width)`` from the UNet's config."""
         config = self.unet.config
         size = config.sample_size
         height, width = (size, size) if isinstance(size, int) else tuple(size)
-        expected = (config.in_channels, height, width)
+        return (config.in_channels, height, width)
+
+    def check_event_shape(self, event_shape: tuple[int, ...]) -> None:
+        """Raise ``ValueError`` unless samples of ``event_shape`` fit the UNet's config."""
+        expected = self.sample_shape
         if tuple(event_shape) != expected:
             raise ValueError(
                 f"event_shape {tuple(event_shape)} does not match the UNet's (in_channels, sample_size) = {expected}"

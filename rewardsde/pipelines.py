@@ -57,12 +57,6 @@ def load_component(cls: type, directory: Path, name: str):
         raise ValueError(f"could not load {name!r} from {str(directory / name)!r}: {error}") from error
 
 
-def _image_shape(unet: nn.Module) -> tuple[int, int, int]:
-    size = unet.config.sample_size
-    height, width = (size, size) if isinstance(size, int) else tuple(size)
-    return (unet.config.in_channels, height, width)
-
-
 class DDPMPipelineSDE(PretrainedSDE):
     """The SDE of a ``UNet2DModel`` pipeline directory (``unet/`` and ``scheduler/``).
 
@@ -80,7 +74,7 @@ class DDPMPipelineSDE(PretrainedSDE):
         unet = load_component(UNet2DModel, directory, "unet")
         scheduler = load_component(DDPMScheduler, directory, "scheduler")
         network = DiffusersEps(unet, scheduler.config.num_train_timesteps)
-        super().__init__(network, _image_shape(unet), VPSchedule.from_diffusers(scheduler), s_min)
+        super().__init__(network, network.sample_shape, VPSchedule.from_diffusers(scheduler), s_min)
         self.path = str(directory)
 
 
@@ -179,8 +173,9 @@ class LatentDiffusionSDE(PretrainedSDE):
         scheduler = load_component(DDPMScheduler, directory, "scheduler")
         embeddings = _encode(list(prompts) + [negative_prompt], tokenizer, text_encoder)
         scale = guidance_scale if guidance == "drift" else 1.0
-        network = GuidedEps(DiffusersEps(unet, scheduler.config.num_train_timesteps), embeddings[:-1], embeddings[-1:], scale)
-        super().__init__(network, _image_shape(unet), VPSchedule.from_diffusers(scheduler), s_min)
+        eps = DiffusersEps(unet, scheduler.config.num_train_timesteps)
+        network = GuidedEps(eps, embeddings[:-1], embeddings[-1:], scale)
+        super().__init__(network, eps.sample_shape, VPSchedule.from_diffusers(scheduler), s_min)
         self.path = str(directory)
         self.guidance = guidance
         self.guidance_scale = float(guidance_scale)
