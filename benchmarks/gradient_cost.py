@@ -1,0 +1,204 @@
+"""What one fine-tuning step costs, per gradient back end and number of solver steps N.
+
+    .venv/bin/python benchmarks/gradient_cost.py                     # both tasks, N = 10 … 200
+    .venv/bin/python benchmarks/gradient_cost.py --tasks mlp --steps 25 100
+
+For each task, back end and N, a fresh process builds the model, then times
+
+* ``sample``: one solve with the same solver and no gradients (the floor: N drift calls);
+* ``train``: one training step, i.e. the solve, ``α·∫½‖a‖² − r(x_T)`` and its backward;
+
+and reports their ratio and the peak resident memory the step added to the process
+(``ru_maxrss`` minus the resident size after set-up; on CUDA it would be
+``torch.cuda.max_memory_allocated``). Times are the median of ``--repeats`` runs
+after one warm-up. A step cannot cost less than about 3× sampling (forward, plus a
+backward of about twice the forward).
+
+Back ends: ``adjoint RH`` (reversible Heun with its exact adjoint), ``adjoint Euler``
+(Itô Euler forward and adjoint), ``direct`` and ``direct ckpt`` (backprop through an
+Euler solve, storing or recomputing each drift call's activations), ``truncated 1``
+(DRaFT-1: backprop through the last step only), and ``reference loop``: a plain
+hand-written Euler–Maruyama loop with backprop and no library around it (the
+AlignProp/DRaFT style), written here only for comparison.
+
+Tasks: ``mlp``, the 2-D Gaussian-mixture prior with its exact score and an MLP drift
+correction (width 256, depth 3), batch 512; ``unet``, the digits UNet
+(``pretrained/digits`` if it exists, else the same architecture with random weights)
+with LoRA (rank 4) on its convolutions, batch 16. Writes a log-log figure of time
+and memory against N (``docs/figures/gradient_cost.png``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import matplotlib
+import torch
+from _common import markdown_table
+from matplotlib.figure import Figure
+
+from rewardsde import ControlledSDE, DDPMPipelineSDE, LoraCorrection, NetworkCorrection, solve
+from rewardsde.analytic import GaussianMixturePrior, LinearReward
+from rewardsde.images import DigitReward
+
+matplotlib.use("Agg")
+
+ALPHA = 1.0
+BACKENDS = {
+    "adjoint RH": {"backend": "adjoint", "method": "reversible_heun"},
+    "adjoint Euler": {"backend": "adjoint", "method": "euler"},
+    "direct": {"backend": "direct", "method": "euler"},
+    "direct ckpt": {"backend": "direct", "method": "euler", "checkpoint": True},
+    "truncated 1": {"backend": "truncated", "method": "euler", "truncate": 1},
+    "reference loop": {"method": "euler"},
+}
+TASKS = ("mlp", "unet")
+
+
+def build(task: str, pipeline: str) -> tuple[ControlledSDE, torch.nn.Module, int]:
+    """The controlled SDE, the reward and the batch size of ``task``."""
+    torch.manual_seed(0)
+    if task == "mlp":
+        prior = GaussianMixturePrior([0.5, 0.3, 0.2], [[-1.5, 0.0], [1.5, 0.0], [0.0, 2.0]], [0.5] * 3)
+        return ControlledSDE(prior, NetworkCorrection(hidden=256, depth=3)), LinearReward([1.0, 0.0]), 512
+    if Path(pipeline).is_dir():
+        sde = DDPMPipelineSDE(pipeline)
+    else:
+        from diffusers import DDPMPipeline, DDPMScheduler, UNet2DModel
+
+        unet = UNet2DModel(
+            sample_size=8, in_channels=1, out_channels=1, block_out_channels=(32, 64), layers_per_block=1,
+            down_block_types=("DownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "UpBlock2D"), norm_num_groups=8,
+        )
+        random_dir = Path("lightning_logs") / "gradient_cost_random_unet"
+        DDPMPipeline(unet=unet, scheduler=DDPMScheduler(clip_sample=False)).save_pretrained(str(random_dir))
+        sde = DDPMPipelineSDE(str(random_dir))
+    return ControlledSDE(sde, LoraCorrection(["conv1", "conv2"], rank=4)), DigitReward(8, train_size=50), 16
+
+
+def reference_loop(sde: ControlledSDE, x0: torch.Tensor, steps: int, generator: torch.Generator) -> tuple:
+    """Euler–Maruyama by hand: ``x += h(f + σa) + σ√h·ξ`` and ``c += h·½‖a‖²``, all on the autograd tape."""
+    reference = sde.reference
+    h = (reference.t1 - reference.t0) / steps
+    x, cost = x0, x0.new_zeros(x0.shape[0])
+    for k in range(steps):
+        t = torch.tensor(reference.t0 + k * h, dtype=x0.dtype)
+        drift, control = sde.correction(t, x)
+        sigma = reference.diffusion(t)
+        noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+        x = x + h * (drift + sigma * control) + sigma * h**0.5 * noise
+        cost = cost + h * 0.5 * control.flatten(1).pow(2).sum(1)
+    return x, cost
+
+
+def one_step(sde: ControlledSDE, reward, batch: int, steps: int, options: dict, grad: bool) -> None:
+    x0 = sde.reference.sample_initial(batch)
+    with torch.set_grad_enabled(grad):
+        if "backend" in options:
+            solver = {k: v for k, v in options.items() if k != "checkpoint"}
+            if not grad:
+                solver = {"backend": "direct", "method": options["method"]}
+            end = solve(sde, x0, steps, seed=0, **solver)
+            x, cost = end.x, end.running_cost
+        else:
+            x, cost = reference_loop(sde, x0, steps, torch.Generator().manual_seed(0))
+        if grad:
+            (ALPHA * cost - reward(x)).mean().backward()
+
+
+def measure(task: str, backend: str, steps: int, repeats: int, pipeline: str) -> dict:
+    """Run in a fresh process: times and the peak memory that training added."""
+    sde, reward, batch = build(task, pipeline)
+    options = BACKENDS[backend]
+    sde.checkpoint = bool(options.get("checkpoint", False))
+    baseline_kib = _resident_kib()
+
+    def timed(grad: bool) -> float:
+        one_step(sde, reward, batch, steps, options, grad)
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            one_step(sde, reward, batch, steps, options, grad)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    sample = timed(False)
+    train = timed(True)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"sample": sample, "train": train, "memory_mib": (peak_kib - baseline_kib) / 1024}
+
+
+def _resident_kib() -> int:
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() // 1024
+
+
+def figure(results: list[dict], path: str) -> None:
+    tasks = sorted({r["task"] for r in results}, key=TASKS.index)
+    fig = Figure(figsize=(10, 3.6 * len(tasks)))
+    axes = fig.subplots(len(tasks), 2, squeeze=False)
+    for row, task in zip(axes, tasks):
+        for backend in BACKENDS:
+            cells = [r for r in results if r["task"] == task and r["backend"] == backend]
+            if not cells:
+                continue
+            n = [r["steps"] for r in cells]
+            row[0].plot(n, [r["train"] for r in cells], marker="o", label=backend)
+            row[1].plot(n, [max(r["memory_mib"], 0.1) for r in cells], marker="o", label=backend)
+        sample = [r for r in results if r["task"] == task and r["backend"] == "direct"]
+        row[0].plot([r["steps"] for r in sample], [r["sample"] for r in sample], "k--", label="sampling (Euler)")
+        for axis, label in zip(row, ("seconds per training step", "peak memory added (MiB)")):
+            axis.set_xscale("log")
+            axis.set_yscale("log")
+            axis.set_xlabel("solver steps N")
+            axis.set_ylabel(label)
+            axis.set_title(f"{task}: {label}")
+        row[0].legend(fontsize=7)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
+    parser.add_argument("--backends", nargs="+", choices=list(BACKENDS), default=list(BACKENDS))
+    parser.add_argument("--steps", type=int, nargs="+", default=[10, 25, 50, 100, 200])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--pipeline", default="pretrained/digits")
+    parser.add_argument("--figure", default="docs/figures/gradient_cost.png")
+    parser.add_argument("--cell", nargs=3, metavar=("TASK", "BACKEND", "N"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.cell:
+        task, backend, steps = args.cell
+        print(json.dumps(measure(task, backend, int(steps), args.repeats, args.pipeline)))
+        return
+
+    results = []
+    for task in args.tasks:
+        for backend in args.backends:
+            for steps in args.steps:
+                command = [sys.executable, __file__, "--cell", task, backend, str(steps), "--repeats", str(args.repeats),
+                           "--pipeline", args.pipeline]
+                output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+                cell = json.loads(output.strip().splitlines()[-1])
+                results.append({"task": task, "backend": backend, "steps": steps, **cell})
+                print(f"{task} / {backend} / N={steps}: train {cell['train']:.3f} s", file=sys.stderr, flush=True)
+    rows = [
+        [r["task"], r["backend"], r["steps"], r["sample"], r["train"], r["train"] / r["sample"], r["memory_mib"]]
+        for r in results
+    ]
+    print(markdown_table(["task", "back end", "N", "sample (s)", "train step (s)", "train / sample", "peak memory added (MiB)"], rows))
+    figure(results, args.figure)
+    print(f"\nsaved {args.figure}")
+
+
+if __name__ == "__main__":
+    main()
