@@ -61,14 +61,15 @@ def reward_versus_kl_figure(history: list[dict]) -> Figure:
     return figure
 
 
-def image_grid(images: Tensor, max_images: int = 64) -> Tensor:
-    """``(n, C, H, W)`` in [-1, 1] to one ``(C, rows·H, cols·W)`` grid in [0, 1]."""
+def image_grid(images: Tensor, max_images: int = 64, padding: int = 1) -> Tensor:
+    """``(n, C, H, W)`` in [-1, 1] to one grid in [0, 1], images ``padding`` pixels apart on mid-grey."""
     images = images[:max_images].detach().float().cpu().clamp(-1, 1).add(1).div(2)
     n, channels, height, width = images.shape
     cols = math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
-    grid = images.new_ones(channels, rows * height, cols * width)
+    step_h, step_w = height + padding, width + padding
+    grid = images.new_full((channels, rows * step_h - padding, cols * step_w - padding), 0.5)
     for index, image in enumerate(images):
         row, col = divmod(index, cols)
-        grid[:, row * height : (row + 1) * height, col * width : (col + 1) * width] = image
+        grid[:, row * step_h : row * step_h + height, col * step_w : col * step_w + width] = image
     return grid
