@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
-from torchmetrics import MeanMetric, SumMetric
+from torchmetrics import MeanMetric, Metric, SumMetric
 
 from .diversity import Diversity
 from .kl_to_prior import KLToPrior
@@ -37,7 +37,11 @@ class SampleEvaluation(L.Callback):
       counts paths whose estimate overflowed;
     * ``target/*`` on analytic tasks: distances to the exact tilt and their noise floors;
     * ``reward/collapse``: 1 once the genuine reward has fallen ``patience``
-      evaluations in a row while the learned one rose (also warned once).
+      evaluations in a row while the learned one rose (also warned once);
+    * ``<name>`` for every entry of ``metrics`` (``<name>/<key>`` for a metric whose
+      ``compute`` returns a dict): domain metrics updated with the samples
+      ``(n, *event_shape)``, e.g. :class:`EhrlichFeasibility`, :class:`HammingDiversity`,
+      :class:`MosesMetrics` or :class:`BestReward`.
 
     Figures and histograms (rank zero's samples): ``reward/learned`` histogram,
     ``samples/target`` for 1-D and 2-D samples, ``samples/grid`` for images, and
@@ -56,6 +60,8 @@ class SampleEvaluation(L.Callback):
         distance: ``"l2"`` or ``"cosine"`` for diversity.
         patience: falls of the genuine reward that make a collapse.
         seed: base seed of the evaluation samples.
+        metrics: extra torchmetrics ``Metric`` objects by the name they are logged
+            under; each is updated with the samples and computed at every evaluation.
     """
 
     def __init__(
@@ -67,6 +73,7 @@ class SampleEvaluation(L.Callback):
         distance: str = "l2",
         patience: int = 3,
         seed: int = 1234,
+        metrics: dict[str, Metric] | None = None,
     ) -> None:
         if every_n_steps < 1 or samples < 2 or patience < 1:
             raise ValueError(
@@ -83,6 +90,7 @@ class SampleEvaluation(L.Callback):
         self.non_finite = SumMetric()
         self.overoptimization = RewardOveroptimization() if genuine is not None else None
         self.target = None
+        self.extra = dict(metrics or {})
         self.history: list[dict] = []
         self.evaluations: list[dict] = []
         self.collapsed = False
@@ -98,7 +106,7 @@ class SampleEvaluation(L.Callback):
 
     def _metrics(self) -> list:
         optional = [m for m in (self.overoptimization, self.target) if m is not None]
-        return [self.diversity, self.kl, self.learned, self.non_finite, *optional]
+        return [self.diversity, self.kl, self.learned, self.non_finite, *optional, *self.extra.values()]
 
     def on_train_batch_end(self, trainer: L.Trainer, module: L.LightningModule, *args) -> None:
         if trainer.global_step % self.every_n_steps == 0:
@@ -127,6 +135,8 @@ class SampleEvaluation(L.Callback):
             self.overoptimization.update(learned, genuine)
         if self.target is not None:
             self.target.update(rollout.x)
+        for metric in self.extra.values():
+            metric.update(rollout.x)
         values = self._compute()
         self.evaluations.append({"step": trainer.global_step, **values})
         if trainer.is_global_zero:
@@ -142,6 +152,9 @@ class SampleEvaluation(L.Callback):
             values |= {f"reward/{k}": parts[k] for k in ("genuine", "gap", "spearman", "non_finite_genuine")}
         if self.target is not None:
             values |= {f"target/{k}": v for k, v in self.target.compute().items()}
+        for name, metric in self.extra.items():
+            result = metric.compute()
+            values |= {f"{name}/{k}": v for k, v in result.items()} if isinstance(result, dict) else {name: result}
         for metric in self._metrics():
             metric.reset()
         return {k: float(v) for k, v in values.items()}

@@ -18,7 +18,7 @@ class EhrlichDataModule(L.LightningDataModule):
     discrete Markov process (all feasible), encoded as ``low + (high - low)·e_a``;
     batch ``i`` of epoch ``e`` is seeded by ``(seed, e·batches_per_epoch + i)``, so
     each epoch sees new sequences and a run is reproducible. The reward of the same
-    instance is :attr:`reward`.
+    instance is :attr:`reward`, and :attr:`metadata` names the instance.
 
     Args:
         num_states, dim, num_motifs, motif_length, quantization, random_seed: the
@@ -51,6 +51,12 @@ class EhrlichDataModule(L.LightningDataModule):
         self.save_hyperparameters()
         self.reward = EhrlichReward(num_states, dim, num_motifs, motif_length, quantization, random_seed=random_seed)
         self.batches = GeneratedBatches(self.draw, seed)
+
+    @property
+    def metadata(self) -> dict:
+        """The instance, saved with a pretrained model (see :meth:`PretrainModule.save_pretrained`)."""
+        keys = ("num_states", "dim", "num_motifs", "motif_length", "quantization", "random_seed")
+        return {"domain": "ehrlich", "instance": {key: self.hparams[key] for key in keys}}
 
     def draw(self, generator: torch.Generator) -> torch.Tensor:
         """One batch ``(batch_size, num_states, dim)`` of one-hot DMP samples."""

@@ -17,7 +17,7 @@ class MosesSelfiesDataModule(L.LightningDataModule):
     (``[nop]`` padding first) and encodes every molecule with levels ``low``/``high``.
     A ``val_fraction`` of the rows is held out for validation. After setup,
     :attr:`smiles`, :attr:`alphabet` and :attr:`data` hold the subset, its alphabet
-    and its encoding; the model's ``num_states`` and ``length`` must match
+    and its encoding, and :attr:`metadata` describes them; the model's ``num_states`` and ``length`` must match
     ``alphabet.num_states`` and ``alphabet.length`` (``length`` fixes the padding).
 
     Args:
@@ -62,6 +62,14 @@ class MosesSelfiesDataModule(L.LightningDataModule):
         self.train_set, self.val_set = random_split(
             self.data, [hp.size - held, held], generator=torch.Generator().manual_seed(hp.seed)
         )
+
+    @property
+    def metadata(self) -> dict:
+        """The subset and its alphabet, saved with a pretrained model (after :meth:`setup`)."""
+        if self.alphabet is None:
+            raise ValueError("metadata is known after setup()")
+        return {"domain": "moses", "size": self.hparams.size, "seed": self.hparams.seed,
+                "tokens": self.alphabet.tokens, "length": self.alphabet.length}
 
     def train_dataloader(self) -> DataLoader:
         generator = torch.Generator().manual_seed(self.hparams.seed)

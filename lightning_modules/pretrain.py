@@ -29,7 +29,8 @@ class PretrainModule(L.LightningModule):
     network the EMA model is saved as a diffusers ``DDPMPipeline`` directory
     (``unet/`` plus a ``scheduler/`` whose continuous limit is ``schedule``), which
     ``UNet2DModel.from_pretrained(path, subfolder="unet")`` and
-    :class:`rewardsde.DDPMPipelineSDE` load.
+    :class:`rewardsde.DDPMPipelineSDE` load; a :class:`rewardsde.domains.SequenceEps`
+    saves itself, and :class:`rewardsde.domains.SequenceSDE` loads it.
 
     Args:
         network: ``network(x, s) -> ε``: a :class:`rewardsde.DiffusersEps` around a
@@ -105,10 +106,25 @@ class PretrainModule(L.LightningModule):
         return sample_reference(self.pretrained_sde(), n, steps, seed=seed)
 
     def save_pretrained(self, directory: str | Path) -> None:
-        """Save the EMA UNet and its scheduler as a diffusers ``DDPMPipeline``."""
+        """Save the EMA model.
+
+        A network with its own ``save_pretrained(directory, schedule, s_min,
+        metadata)`` (e.g. :class:`rewardsde.domains.SequenceEps`) saves itself, with
+        the datamodule's ``metadata`` (a dict describing the data) when it has one;
+        a :class:`DiffusersEps` UNet is saved with its scheduler as a diffusers
+        ``DDPMPipeline``.
+        """
         network = self.ema.module
+        if hasattr(network, "save_pretrained"):
+            trainer = self._trainer
+            metadata = getattr(trainer.datamodule, "metadata", None) if trainer is not None else None
+            network.save_pretrained(directory, schedule=self.schedule, s_min=self.hparams.s_min, metadata=metadata)
+            return
         if not isinstance(network, DiffusersEps):
-            raise ValueError(f"save_pretrained needs a DiffusersEps network, not {type(network).__name__}")
+            raise ValueError(
+                f"save_pretrained needs a DiffusersEps network or one with its own save_pretrained, "
+                f"not {type(network).__name__}"
+            )
         scheduler = DDPMScheduler(**self.schedule.to_diffusers_config(network.num_train_timesteps))
         DDPMPipeline(unet=network.unet, scheduler=scheduler).save_pretrained(str(directory))
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
+from tiny_sequences import save_ehrlich_model, save_moses_model
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
@@ -18,9 +19,11 @@ def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
 def test_config_runs_through_the_cli(config, tmp_path):
-    """Configs that fine-tune a pipeline directory get a tiny random one at the same path."""
+    """Configs that fine-tune a pipeline or sequence-model directory get a tiny random one at the same path."""
     save_ddpm_pipeline(tmp_path / "pretrained" / "digits")
     save_latent_pipeline(tmp_path / "pretrained" / "stable-diffusion")
+    save_ehrlich_model(tmp_path / "pretrained" / "ehrlich")
+    save_moses_model(tmp_path / "pretrained" / "moses")
     result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config), "--trainer.fast_dev_run=true"], tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
 

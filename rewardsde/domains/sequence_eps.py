@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import torch
+from safetensors.torch import save_file
 from torch import Tensor, nn
 
 from ..nets import TIME_FEATURES, time_features
+from ..schedule import VPSchedule
 from .onehot import check_one_hot_shape
+
+FORMAT = "rewardsde.SequenceEps"
+CONFIG = "config.json"
+WEIGHTS = "model.safetensors"
 
 
 class _Block(nn.Module):
@@ -36,6 +45,8 @@ class SequenceEps(nn.Module):
 
     Use it as the ``network`` of :class:`rewardsde.PretrainedSDE` with
     ``event_shape=(num_states, length)``. The output layer starts at zero.
+    :meth:`save_pretrained` writes it with its VP schedule to a directory that
+    :class:`rewardsde.domains.SequenceSDE` loads.
 
     Args:
         num_states: size of the token alphabet (input and output channels).
@@ -60,6 +71,9 @@ class SequenceEps(nn.Module):
             )
         self.num_states = num_states
         self.length = length
+        self.config = {
+            "num_states": num_states, "length": length, "channels": channels, "depth": depth, "kernel_size": kernel_size
+        }
         self.inp = nn.Conv1d(num_states, channels, 1)
         self.position = nn.Parameter(torch.zeros(channels, length))
         self.blocks = nn.ModuleList(_Block(channels, kernel_size) for _ in range(depth))
@@ -74,3 +88,26 @@ class SequenceEps(nn.Module):
         for block in self.blocks:
             h = block(h, features)
         return self.out(h)
+
+    def save_pretrained(
+        self, directory: str | Path, schedule: VPSchedule, s_min: float = 1e-3, metadata: dict | None = None
+    ) -> None:
+        """Write ``directory/config.json`` and ``directory/model.safetensors``.
+
+        ``config.json`` holds the constructor arguments (``"network"``), the VP
+        schedule (``"schedule"``: ``beta_min``, ``beta_max``, ``kind``), ``"s_min"``
+        and ``"metadata"``: what the data were (e.g. the Ehrlich instance or the
+        SELFIES alphabet), a JSON-serialisable dict or ``None``.
+        """
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        config = {
+            "format": FORMAT,
+            "network": self.config,
+            "schedule": {"beta_min": schedule.beta_min, "beta_max": schedule.beta_max, "kind": schedule.kind},
+            "s_min": float(s_min),
+            "metadata": metadata or {},
+        }
+        (directory / CONFIG).write_text(json.dumps(config, indent=2))
+        state = {name: value.detach().cpu().contiguous() for name, value in self.state_dict().items()}
+        save_file(state, str(directory / WEIGHTS))

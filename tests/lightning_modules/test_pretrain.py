@@ -72,3 +72,14 @@ def test_data_of_another_size_than_the_unet_is_named(tmp_path):
 def test_vector_networks_need_an_event_shape():
     with pytest.raises(ValueError, match="event_shape is required"):
         PretrainModule(MLP(2, 2))
+
+
+def test_a_network_with_its_own_save_pretrained_saves_the_ema_model(tmp_path, generator):
+    from rewardsde.domains import SequenceEps, SequenceSDE
+
+    module = PretrainModule(SequenceEps(4, 6, channels=8, depth=1), event_shape=[4, 6], schedule=VPSchedule(0.1, 12.0))
+    torch.nn.init.normal_(module.ema.module.out.weight, generator=generator)
+    module.save_pretrained(tmp_path / "model")
+    sde = SequenceSDE(str(tmp_path / "model"))
+    x, s = torch.randn(2, 4, 6, generator=generator), torch.rand(2, generator=generator)
+    assert torch.equal(sde.network(x, s), module.ema.module(x, s)) and sde.schedule.beta_max == 12.0

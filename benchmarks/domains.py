@@ -1,0 +1,147 @@
+"""Sequences and molecules: pretraining, ELEGANT on a surrogate, and a genetic algorithm at equal queries.
+
+    .venv/bin/python benchmarks/domains.py [--reuse] [--drift-steps N]
+
+Each run goes through the CLI with the repository's configs (``pretrain_ehrlich``,
+``elegant_ehrlich``, ``pretrain_moses``, ``elegant_moses``); the fine-tuned rows are
+the last evaluation that ``SampleEvaluation`` wrote to TensorBoard. ``--reuse``
+keeps existing ``pretrained/ehrlich`` and ``pretrained/moses`` directories.
+
+* Ehrlich ``v20 L32 c2 k4``: feasibility rate, mean and best genuine value, mean
+  pairwise Hamming distance and the KL estimate, for fresh samples of the
+  instance's Markov process (the data), the pretrained model and the fine-tuned
+  one; then holo's ``DiscreteEvolution`` given as many oracle queries as the
+  fine-tuning's surrogate had labels, started from the instance's initial solution.
+* MOSES: validity, uniqueness, novelty (against the pretraining subset), Tanimoto
+  diversity, mean QED and SA of the subset itself, the pretrained model and the
+  model fine-tuned toward QED.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from _common import markdown_table
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from rewardsde import sample_reference
+from rewardsde.callbacks import EhrlichFeasibility, HammingDiversity, MoleculeMetrics, MosesMetrics
+from rewardsde.domains import GenuineReward, SequenceSDE, moses_smiles, one_hot, read_sequence_config
+
+ROOT = Path(__file__).resolve().parents[1]
+EHRLICH_TAGS = ["ehrlich/feasibility", "reward/genuine", "ehrlich/best", "ehrlich/hamming", "kl/total"]
+MOSES_KEYS = ["validity", "uniqueness", "novelty", "diversity", "qed", "sa"]
+
+
+def fit(config: str, name: str, log_dir: Path, overrides: list[str]) -> dict[str, float]:
+    """Run one config through the CLI; the last value of every scalar it logged."""
+    command = [sys.executable, "-m", "rewardsde", "fit", "--config", str(ROOT / "configs" / config), *overrides,
+               f"--trainer.logger.init_args.save_dir={log_dir}", f"--trainer.logger.init_args.name={name}",
+               "--trainer.enable_progress_bar=false"]
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{config} failed:\n{result.stderr[-3000:]}")
+    print(f"{config}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+    events = EventAccumulator(str(max((log_dir / name).glob("version_*"), key=lambda p: p.stat().st_mtime)))
+    events.Reload()
+    return {tag: events.Scalars(tag)[-1].value for tag in events.Tags()["scalars"]}
+
+
+def finetune_overrides(args: argparse.Namespace, path: str) -> list[str]:
+    """The pretrained directory, the surrogate's labels (oracle queries) and optionally the drift steps."""
+    extra = [f"--model.init_args.drift_steps={args.drift_steps}"] if args.drift_steps else []
+    return [f"--model.init_args.sde.init_args.path={path}", f"--model.init_args.reward.init_args.train_size={args.queries}",
+            *extra]
+
+
+def ehrlich_row(path: str, x: torch.Tensor) -> list[float]:
+    """Feasibility, mean and best genuine value, Hamming diversity of one-hot samples ``x``."""
+    feasibility, hamming = EhrlichFeasibility(path), HammingDiversity()
+    feasibility.update(x)
+    hamming.update(x)
+    values = GenuineReward(path)(x)
+    return [feasibility.compute().item(), values.mean().item(), values.max().item(), hamming.compute().item()]
+
+
+def genetic_algorithm(path: str, queries: int, particles: int, seed: int) -> tuple[float, float]:
+    """Best value found and mean value of the last population of holo's ``DiscreteEvolution`` after ``queries`` evaluations."""
+    from holo.optim import DiscreteEvolution
+
+    reward = GenuineReward(path).reward
+    torch.manual_seed(seed)
+    solution = torch.nn.Parameter(reward.function.initial_solution().float())
+    optimiser = DiscreteEvolution([solution], vocab=[list(range(reward.num_states))], num_particles=particles)
+    best, last = -np.inf, None
+    for _ in range(max(queries // particles, 1)):
+        def closure(buffers):
+            values = reward.value(buffers[0].long())
+            nonlocal best, last
+            best, last = max(best, values.max().item()), values
+            return -values
+        optimiser.step(closure)
+    return best, last.mean().item()
+
+
+def ehrlich_tables(args: argparse.Namespace, log_dir: Path) -> str:
+    path = "pretrained/ehrlich"
+    if not (args.reuse and Path(path).is_dir()):
+        fit("pretrain_ehrlich.yaml", "pretrain_ehrlich", log_dir, [f"--model.init_args.output_dir={path}"])
+    tuned = fit("elegant_ehrlich.yaml", "elegant_ehrlich", log_dir, finetune_overrides(args, path))
+    instance = GenuineReward(path).reward
+    data = one_hot(instance.sample(args.samples, torch.Generator().manual_seed(0)), instance.num_states, -1.0, 1.0)
+    pretrained = sample_reference(SequenceSDE(path), args.samples, steps=20, seed=0)
+    rows = [["data (DMP samples)", *ehrlich_row(path, data), 0.0, 0],
+            ["pretrained", *ehrlich_row(path, pretrained), 0.0, 0],
+            ["ELEGANT (surrogate)", *(tuned[t] for t in EHRLICH_TAGS), args.queries]]
+    table = markdown_table(["Ehrlich v20 L32 c2 k4", "feasible", "mean f", "best f", "Hamming", "KL", "oracle queries"],
+                           rows)
+    ga_rows = [[queries, *genetic_algorithm(path, queries, args.particles, seed=0)]
+               for queries in (args.queries, 4 * args.queries)]
+    ga_rows.insert(1, [args.queries, tuned["ehrlich/best"], tuned["reward/genuine"]])
+    labels = ["genetic algorithm", "ELEGANT (surrogate)", "genetic algorithm"]
+    ga = markdown_table(["method", "oracle queries", "best f", "mean f (last population / samples)"],
+                        [[label, *row] for label, row in zip(labels, ga_rows)])
+    return table + "\n\n" + ga
+
+
+def moses_table(args: argparse.Namespace, log_dir: Path) -> str:
+    path = "pretrained/moses"
+    if not (args.reuse and Path(path).is_dir()):
+        fit("pretrain_moses.yaml", "pretrain_moses", log_dir, [f"--model.init_args.output_dir={path}"])
+    tuned = fit("elegant_moses.yaml", "elegant_moses", log_dir, finetune_overrides(args, path))
+    metadata = read_sequence_config(path)["metadata"]
+    subset = moses_smiles(metadata["size"], metadata["seed"])
+    data = MoleculeMetrics(training_smiles=subset)
+    data.update(subset[: args.samples])
+    model = MosesMetrics(path)
+    model.update(sample_reference(SequenceSDE(path), args.samples, steps=20, seed=0))
+    rows = [["MOSES subset", *(data.compute()[k].item() for k in MOSES_KEYS)],
+            ["pretrained", *(model.compute()[k].item() for k in MOSES_KEYS)],
+            ["ELEGANT toward QED (surrogate)", *(tuned[f"moses/{k}"] for k in MOSES_KEYS)]]
+    return markdown_table(["molecules", *MOSES_KEYS[:4], "mean QED", "mean SA"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reuse", action="store_true", help="keep existing pretrained/ehrlich and pretrained/moses")
+    parser.add_argument("--drift-steps", type=int, default=None, help="override the configs' drift_steps")
+    parser.add_argument("--samples", type=int, default=256, help="samples per data/pretrained row")
+    parser.add_argument("--queries", type=int, default=512, help="oracle queries: the surrogate's labels and the GA's budget")
+    parser.add_argument("--particles", type=int, default=128, help="genetic-algorithm population")
+    parser.add_argument("--log-dir", default="lightning_logs/domains")
+    args = parser.parse_args()
+    log_dir = Path(args.log_dir)
+    print(ehrlich_tables(args, log_dir))
+    print()
+    print(moses_table(args, log_dir))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Domain metrics built from a saved sequence model's directory, so that YAML can name them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import Tensor
+
+from rewardsde.domains import EhrlichReward, SelfiesAlphabet, decode, domain_reward, moses_smiles, read_sequence_config
+
+from .feasibility import FeasibilityRate
+from .molecules import MoleculeMetrics
+
+
+class EhrlichFeasibility(FeasibilityRate):
+    """The feasibility rate of one-hot samples ``(n, num_states, dim)`` (decoded by argmax)
+    under the Ehrlich instance a model at ``path`` was pretrained on.
+
+    Args:
+        path: a directory written by :meth:`rewardsde.domains.SequenceEps.save_pretrained`
+            from Ehrlich data.
+        kwargs: passed to :class:`torchmetrics.Metric`.
+    """
+
+    def __init__(self, path: str, **kwargs: Any) -> None:
+        reward = domain_reward(read_sequence_config(path)["metadata"])
+        if not isinstance(reward, EhrlichReward):
+            raise ValueError(f"the model at {path!r} was not pretrained on an Ehrlich instance")
+        super().__init__(self._feasible, **kwargs)
+        self.instance = reward
+
+    def _feasible(self, x: Tensor) -> Tensor:
+        return self.instance.feasible(decode(x))
+
+
+class MosesMetrics(MoleculeMetrics):
+    """:class:`MoleculeMetrics` of one-hot SELFIES samples of a model at ``path`` pretrained on
+    a MOSES subset: decoded with the saved alphabet, novelty against that subset
+    (re-read from the ``molsets`` wheel by its saved ``size`` and ``seed``).
+
+    Args:
+        path: a directory written by :meth:`rewardsde.domains.SequenceEps.save_pretrained`
+            from :class:`rewardsde.datamodules.MosesSelfiesDataModule` data.
+        radius, bits: the Morgan fingerprint.
+        kwargs: passed to :class:`torchmetrics.Metric`.
+    """
+
+    def __init__(self, path: str, radius: int = 2, bits: int = 2048, **kwargs: Any) -> None:
+        metadata = read_sequence_config(path)["metadata"]
+        if metadata.get("domain") != "moses":
+            raise ValueError(f"the model at {path!r} was not pretrained on MOSES molecules")
+        alphabet = SelfiesAlphabet(metadata["tokens"], metadata["length"])
+        training = moses_smiles(metadata["size"], metadata["seed"])
+        super().__init__(alphabet.decode, training, radius, bits, **kwargs)
