@@ -19,18 +19,22 @@ before fine-tuning. The last columns put each KL-regularised run next to the
 no-KL run at the point of its training where it had reached the same learned
 reward (interpolated between evaluations; ``-`` if it never did). The figure
 (``docs/figures/overoptimization.png``) shows genuine against learned reward and
-genuine reward against KL over training.
+genuine reward against KL over training, and each run's final samples.
+With ``--reuse`` the runs already in ``--log-dir`` are read instead of refitted.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import math
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import matplotlib
+import matplotlib.image
 import numpy as np
 import torch
 from _common import markdown_table
@@ -53,8 +57,22 @@ TAGS = {
 }
 
 
-def run(name: str, config: str, overrides: list[str], log_dir: Path, drift_steps: int | None) -> dict[str, np.ndarray]:
-    """Fit one config through the CLI and read its evaluation scalars back from TensorBoard."""
+def run(
+    name: str, config: str, overrides: list[str], log_dir: Path, drift_steps: int | None, reuse: bool
+) -> dict[str, np.ndarray]:
+    """Fit one config through the CLI (unless ``reuse`` finds a finished run) and read
+    its evaluation scalars and last sample grid back from TensorBoard."""
+    if not (reuse and list((log_dir / name).glob("version_*"))):
+        fit(name, config, overrides, log_dir, drift_steps)
+    events = EventAccumulator(str(max((log_dir / name).glob("version_*"), key=lambda p: p.stat().st_mtime)))
+    events.Reload()
+    curves = {key: np.array([e.value for e in events.Scalars(tag)]) for key, tag in TAGS.items()}
+    curves["step"] = np.array([e.step for e in events.Scalars(TAGS["learned"])])
+    curves["grid"] = matplotlib.image.imread(io.BytesIO(events.Images("samples/grid")[-1].encoded_image_string))
+    return curves
+
+
+def fit(name: str, config: str, overrides: list[str], log_dir: Path, drift_steps: int | None) -> None:
     extra = [f"--model.init_args.drift_steps={drift_steps}"] if drift_steps else []
     command = [
         sys.executable, "-m", "rewardsde", "fit", "--config", str(ROOT / "configs" / config), *overrides, *extra,
@@ -66,11 +84,6 @@ def run(name: str, config: str, overrides: list[str], log_dir: Path, drift_steps
     if result.returncode != 0:
         raise RuntimeError(f"{name} failed:\n{result.stderr[-3000:]}")
     print(f"{name}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
-    events = EventAccumulator(str(max((log_dir / name).glob("version_*"), key=lambda p: p.stat().st_mtime)))
-    events.Reload()
-    curves = {key: np.array([e.value for e in events.Scalars(tag)]) for key, tag in TAGS.items()}
-    curves["step"] = np.array([e.step for e in events.Scalars(TAGS["learned"])])
-    return curves
 
 
 def pretrained_row(pipeline: str, samples: int, learned: DigitReward, genuine: DigitReward) -> dict[str, float]:
@@ -97,8 +110,15 @@ def at_learned_reward(curves: dict[str, np.ndarray], level: float) -> dict[str, 
 
 
 def figure(runs: dict[str, dict[str, np.ndarray]], pretrained: dict[str, float], path: str) -> None:
-    fig = Figure(figsize=(10, 4))
-    left, right = fig.subplots(1, 2)
+    fig = Figure(figsize=(10, 4 + 2.2 * math.ceil(len(runs) / 5)))
+    top, bottom = fig.subfigures(2, 1, height_ratios=[4, 2.2 * math.ceil(len(runs) / 5)])
+    left, right = top.subplots(1, 2)
+    grids = bottom.subplots(math.ceil(len(runs) / 5), 5, squeeze=False).flatten()
+    for axis in grids:
+        axis.axis("off")
+    for axis, (name, curves) in zip(grids, runs.items()):
+        axis.imshow(curves["grid"])
+        axis.set_title(f"{name}: final samples", fontsize=8)
     for name, curves in runs.items():
         for axis, x in ((left, "learned"), (right, "kl")):
             xs = np.concatenate([[pretrained[x]], curves[x]])
@@ -112,8 +132,7 @@ def figure(runs: dict[str, dict[str, np.ndarray]], pretrained: dict[str, float],
         axis.scatter([pretrained["learned" if axis is left else "kl"]], [pretrained["genuine"]], color="black",
                      zorder=3, label="pretrained" if axis is left else None)
     left.legend(fontsize=8)
-    fig.suptitle("digits: genuine against learned reward, and against KL, over training")
-    fig.tight_layout()
+    top.suptitle("digits: genuine against learned reward, and against KL, over training")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
 
@@ -125,17 +144,18 @@ def main() -> None:
     parser.add_argument("--drift-steps", type=int, default=None, help="override the configs' drift_steps")
     parser.add_argument("--log-dir", default="lightning_logs/overoptimization")
     parser.add_argument("--figure", default="docs/figures/overoptimization.png")
+    parser.add_argument("--reuse", action="store_true", help="read finished runs in --log-dir instead of refitting")
     args = parser.parse_args()
     log_dir = Path(args.log_dir)
     common = [f"--model.init_args.sde.init_args.path={args.pipeline}"]
 
-    runs = {"no KL": run("no_kl", "no_kl_digits.yaml", common, log_dir, args.drift_steps)}
+    runs = {"no KL": run("no_kl", "no_kl_digits.yaml", common, log_dir, args.drift_steps, args.reuse)}
     for alpha in args.alphas:
         for method, learn in (("fixed ν", "false"), ("ELEGANT", "true")):
             overrides = [*common, f"--model.init_args.alpha={alpha}", f"--model.init_args.learn_initial={learn}"]
             name = f"{method} α={alpha:g}"
             runs[name] = run(name.replace(" ", "_").replace("ν", "nu"), "elegant_digits.yaml", overrides, log_dir,
-                             args.drift_steps)
+                             args.drift_steps, args.reuse)
 
     torch.manual_seed(0)
     pretrained = pretrained_row(args.pipeline, 256, DigitReward(8, train_size=50), DigitReward(8, hidden=64))
