@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from diffusers import DDPMPipeline, DDPMScheduler, StableDiffusionPipeline
+from diffusers import DDPMPipeline, DDPMScheduler
 from diffusers.loaders.peft import PeftAdapterMixin
 from peft import get_peft_model_state_dict
 from peft.tuners.tuners_utils import BaseTunerLayer
@@ -40,6 +40,8 @@ def export_pipeline(sde: DDPMPipelineSDE | LatentDiffusionSDE, correction: LoraC
     model = adapted_model(sde.network)
     adapter = get_peft_model_state_dict(model)
     if isinstance(sde, LatentDiffusionSDE) and isinstance(model, PeftAdapterMixin):
+        from diffusers import StableDiffusionPipeline  # imports transformers: only when exporting one
+
         shutil.copytree(sde.path, directory, dirs_exist_ok=True)
         StableDiffusionPipeline.save_lora_weights(directory, unet_lora_layers=adapter, safe_serialization=True)
     elif isinstance(sde, DDPMPipelineSDE):
