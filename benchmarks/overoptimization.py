@@ -17,7 +17,8 @@ diversity (mean pairwise L2 distance between samples, and the Vendi score) and
 the KL estimate to the pretrained model; the ``pretrained`` row is the model
 before fine-tuning. The last columns put each KL-regularised run next to the
 no-KL run at the point of its training where it had reached the same learned
-reward (interpolated between evaluations; ``-`` if it never did). The figure
+reward (interpolated linearly between the pretrained model and its evaluations;
+``-`` if it never did). The figure
 (``docs/figures/overoptimization.png``) shows genuine against learned reward and
 genuine reward against KL over training, and each run's final samples.
 With ``--reuse`` the runs already in ``--log-dir`` are read instead of refitted.
@@ -96,17 +97,19 @@ def pretrained_row(pipeline: str, samples: int, learned: DigitReward, genuine: D
             "distance": spread["mean_distance"].item(), "vendi": spread["vendi"].item(), "kl": 0.0}
 
 
-def at_learned_reward(curves: dict[str, np.ndarray], level: float) -> dict[str, float] | None:
-    """Interpolate a run's genuine reward and diversity where its learned reward first reaches ``level``."""
-    learned = curves["learned"]
+def at_learned_reward(curves: dict[str, np.ndarray], start: dict[str, float], level: float) -> dict[str, float] | None:
+    """Interpolate a run's genuine reward and diversity where its learned reward first reaches ``level``,
+    on the path from the pretrained model (``start``) through its evaluations."""
+    path = {key: np.concatenate([[start[key]], curves[key]]) for key in ("learned", "genuine", "distance")}
+    learned = path["learned"]
     above = np.nonzero(learned >= level)[0]
     if not len(above):
         return None
     i = above[0]
     if i == 0:
-        return {key: float(curves[key][0]) for key in ("genuine", "distance")}
+        return {key: float(path[key][0]) for key in ("genuine", "distance")}
     w = (level - learned[i - 1]) / (learned[i] - learned[i - 1])
-    return {key: float((1 - w) * curves[key][i - 1] + w * curves[key][i]) for key in ("genuine", "distance")}
+    return {key: float((1 - w) * path[key][i - 1] + w * path[key][i]) for key in ("genuine", "distance")}
 
 
 def figure(runs: dict[str, dict[str, np.ndarray]], pretrained: dict[str, float], path: str) -> None:
@@ -162,7 +165,7 @@ def main() -> None:
     rows = [["pretrained", *(pretrained[k] for k in TAGS), None, None]]
     for name, curves in runs.items():
         final = {key: float(curves[key][-1]) for key in TAGS}
-        matched = None if name == "no KL" else at_learned_reward(runs["no KL"], final["learned"])
+        matched = None if name == "no KL" else at_learned_reward(runs["no KL"], pretrained, final["learned"])
         rows.append([name, *(final[k] for k in TAGS), *(None if matched is None else matched[k] for k in ("genuine", "distance"))])
     header = ["run", "learned reward", "genuine reward", "mean distance", "Vendi", "KL",
               "no KL at this learned reward: genuine", "…: mean distance"]
