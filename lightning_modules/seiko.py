@@ -47,8 +47,8 @@ class SeikoModule(ElegantModule):
     model), ``seiko/bonus`` (mean ``ĝ`` on the batch). With ``eval_samples > 0``,
     before each round and at the end, on fresh samples scored with the oracle's
     noise-free reward (free: only for cheap, e.g. analytic, oracles):
-    ``seiko/genuine_vs_queries`` (logged with the number of labels bought as its
-    step), ``seiko/genuine``, ``seiko/diversity`` (mean pairwise distance),
+    ``seiko/genuine_vs_queries`` (logged with the labels bought by the completed
+    rounds as its step), ``seiko/genuine``, ``seiko/diversity`` (mean pairwise distance),
     ``seiko/kl_to_prior`` (Girsanov estimate). Every step: ELEGANT's tags plus
     ``train/kl_previous`` and ``train/kl_initial_previous``.
 
@@ -194,7 +194,7 @@ class SeikoModule(ElegantModule):
             return
         rollout = self.rollout(n, seed=self._round_seed(self.rounds, 2))
         genuine = float(self.oracle.genuine(rollout.x)[0].mean())
-        queries = self.oracle.spent
+        queries = sum(self.hparams.round_sizes[:index])
         self.curve[index] = (queries, genuine)
         for logger in self.trainer.loggers:
             logger.log_metrics({"seiko/genuine_vs_queries": genuine}, step=queries)
@@ -210,7 +210,8 @@ class SeikoModule(ElegantModule):
                 logger.log_metrics(values, step=step)
 
     def reward_versus_queries(self) -> list[tuple[int, float]]:
-        """``(labels bought, genuine reward)`` after each completed round, in order."""
+        """``(labels bought by the completed rounds, genuine reward)`` before the first
+        round and after each, in order."""
         return [self.curve[i] for i in sorted(self.curve)]
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
