@@ -192,7 +192,7 @@ class SeikoModule(ElegantModule):
         n = self.hparams.eval_samples
         if n == 0 or index in self.curve or not self.trainer.is_global_zero:
             return
-        rollout = self.rollout(n, seed=self._round_seed(self.rounds, 2))
+        rollout = self.rollout(n, seed=self._round_seed(0, 2))
         genuine = float(self.oracle.genuine(rollout.x)[0].mean())
         queries = sum(self.hparams.round_sizes[:index])
         self.curve[index] = (queries, genuine)
