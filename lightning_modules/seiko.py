@@ -58,11 +58,12 @@ class SeikoModule(ElegantModule):
         reward_model: the learned reward with its bonus (UCB, bootstrap, TS, greedy).
         round_sizes: labels bought in each round; their sum must fit the budget.
             One round with the whole budget is the non-adaptive baseline.
-        alpha: weight of the KL to the pretrained model; positive.
         beta: weight of the KL to the previous round; non-negative.
         eval_samples: samples of each genuine-reward evaluation (0: none).
         label_store: the label file; ``None``: ``labels.jsonl`` in the log directory.
-        Others: as :class:`ElegantModule`.
+        kwargs: :class:`ElegantModule`'s settings: ``alpha`` (weight of the KL to
+            the pretrained model; positive), ``learn_initial``, the solver, the
+            phase lengths of each round, the learning rates and ``seed``.
     """
 
     tracks_previous = True
@@ -75,25 +76,10 @@ class SeikoModule(ElegantModule):
         oracle: Oracle,
         reward_model: RewardModel,
         round_sizes: list[int] = (64, 128, 256),
-        alpha: float = 1.0,
         beta: float = 1.0,
-        learn_initial: bool = True,
-        backend: str = "adjoint",
-        method: str | None = None,
-        steps: int = 50,
-        truncate: int | None = None,
-        checkpoint: bool = False,
-        drift_steps: int = 200,
-        value_steps: int = 100,
-        initial_steps: int = 100,
-        lr: float = 1e-3,
-        value_lr: float = 1e-3,
-        initial_lr: float = 1e-3,
-        initial_hidden: int = 64,
-        initial_solver_steps: int = 20,
         eval_samples: int = 512,
         label_store: str | None = None,
-        seed: int = 0,
+        **kwargs: Any,
     ) -> None:
         round_sizes = [int(n) for n in round_sizes]
         _check_rounds(round_sizes, oracle.budget)
@@ -102,12 +88,7 @@ class SeikoModule(ElegantModule):
         if eval_samples < 0 or eval_samples == 1:
             raise ValueError(f"eval_samples must be 0 or at least 2, got {eval_samples}")
         reward_model.build(tuple(sde.event_shape))
-        super().__init__(
-            sde, correction, reward_model, alpha=alpha, learn_initial=learn_initial, backend=backend, method=method,
-            steps=steps, truncate=truncate, checkpoint=checkpoint, drift_steps=drift_steps, value_steps=value_steps,
-            initial_steps=initial_steps, lr=lr, value_lr=value_lr, initial_lr=initial_lr,
-            initial_hidden=initial_hidden, initial_solver_steps=initial_solver_steps, seed=seed,
-        )
+        super().__init__(sde, correction, reward_model, **kwargs)
         self.hparams.update(round_sizes=round_sizes, beta=beta, eval_samples=eval_samples, label_store=label_store)
         self.oracle = oracle
         self.rounds = len(round_sizes)

@@ -19,14 +19,7 @@ from rewardsde.rewards import GreedyReward, Oracle
 HERE = Path(__file__).resolve().parent
 MODES = [[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]]
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny problems run fastest on one thread of a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _module(budget=16, round_sizes=(8, 8), **overrides):
@@ -100,7 +93,7 @@ def test_bad_settings_are_named(kwargs, message):
 
 def _run(out, kill_at=0, checkpoint=None):
     command = [sys.executable, str(HERE / "seiko_run.py"), str(out), str(kill_at)] + ([str(checkpoint)] if checkpoint else [])
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, env={"OMP_NUM_THREADS": "1", **__import__("os").environ})
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
 
 
 def _calls(out):

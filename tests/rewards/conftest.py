@@ -1,12 +1,8 @@
-"""Reward-model fits are tiny problems: they run fastest on one thread of a shared CPU."""
+"""Reward-model fits are tiny problems: every test here runs on one thread."""
 
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _single_thread(one_thread):
     yield
-    torch.set_num_threads(threads)
