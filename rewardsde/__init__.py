@@ -9,6 +9,7 @@ Lightning modules, data modules and callbacks live in ``rewardsde.lightning_modu
 
 from .controlled import ControlledSDE
 from .corrections import DriftCorrection, NetworkCorrection
+from .frozen import FrozenDrift
 from .initial_law import LearnedInitialLaw
 from .lora import LoraCorrection
 from .nets import MLP
@@ -20,6 +21,7 @@ from .solve import Solution, solve
 __all__ = [
     "ControlledSDE",
     "DriftCorrection",
+    "FrozenDrift",
     "LearnedInitialLaw",
     "LoraCorrection",
     "MLP",
