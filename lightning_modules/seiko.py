@@ -28,7 +28,8 @@ class SeikoModule(ElegantModule):
     1. freezing the current drift (and auxiliary initial-law drift) as ``a_prev``;
     2. drawing ``round_sizes[i]`` samples from the current model (sharded over
        ranks) and buying their labels from ``oracle`` (gathered; rank 0 stores them);
-    3. refitting ``reward_model`` on every label so far;
+    3. refitting ``reward_model`` on every label so far (under DDP every rank fits
+       the same data from the same seed, and rank 0's fit is broadcast);
 
     then fine-tunes ELEGANT's phases on the optimistic reward ``r̂ + ĝ`` with the
     penalty ``α∫½‖a‖²dt + β∫½‖a - a_prev‖²dt`` (and likewise for the initial law),
@@ -140,6 +141,8 @@ class SeikoModule(ElegantModule):
         y = self._query(x)
         labelled, labels, _ = self.oracle.store.tensors()
         report = self.reward.fit(labelled.to(x), labels, seed=self._round_seed(index, 1))
+        if world > 1:
+            self.reward.load_state_dict(self.trainer.strategy.broadcast(self.reward.state_dict(), src=0))
         with torch.no_grad():
             bonus = self.reward.bonus(x).mean()
         self._log_round({

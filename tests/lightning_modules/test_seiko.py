@@ -121,3 +121,13 @@ def test_killed_and_resumed_run_buys_nothing_twice_and_ends_like_an_uninterrupte
     assert got["curve"] == expected["curve"]
     for name, value in expected["state"].items():
         assert torch.equal(got["state"][name], value), name
+
+
+def test_cli_refuses_a_budget_below_the_first_round_before_anything_runs(tmp_path):
+    config = HERE.parents[1] / "configs" / "seiko_analytic.yaml"
+    command = [str(Path(sys.executable).parent / "rewardsde"), "fit", "--config", str(config),
+               "--model.init_args.oracle.init_args.budget=32"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0
+    assert "oracle budget (32) is smaller than the first round (64 queries)" in result.stderr
+    assert not list(tmp_path.rglob("labels.jsonl"))
