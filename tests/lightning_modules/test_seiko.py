@@ -15,6 +15,7 @@ from rewardsde.analytic import GaussianMixturePrior, ModeReward
 from rewardsde.datamodules import FineTuneDataModule
 from rewardsde.lightning_modules import SeikoModule
 from rewardsde.rewards import GreedyReward, Oracle
+from seiko_run import main as uninterrupted_run
 
 HERE = Path(__file__).resolve().parent
 MODES = [[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]]
@@ -103,8 +104,7 @@ def _calls(out):
 def test_killed_and_resumed_run_buys_nothing_twice_and_ends_like_an_uninterrupted_run(tmp_path):
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     whole.mkdir(), broken.mkdir()
-    uninterrupted = _run(whole)
-    assert uninterrupted.returncode == 0, uninterrupted.stderr[-3000:]
+    uninterrupted_run(whole, kill_at=0, checkpoint=None)
     killed = _run(broken, kill_at=12)
     assert killed.returncode == 17, killed.stderr[-3000:]
     assert _calls(broken) == 12 and len((broken / "run" / "labels.jsonl").read_text().splitlines()) == 12

@@ -47,14 +47,11 @@ class Heads(nn.Module):
 
     def features(self, z: Tensor) -> Tensor:
         """``φ_h(z)``: ``(H, n, W)`` for ``z`` of shape ``(n, F)`` (shared) or ``(H, n, F)`` (one per head)."""
-        return torch.stack([self._head(z if z.dim() == 2 else z[h], h, last=False) for h in range(self.count)])
+        h = z.expand(self.count, *z.shape) if z.dim() == 2 else z
+        for weight, bias in zip(self.weights[:-1], self.biases[:-1]):
+            h = nn.functional.silu(torch.matmul(h, weight) + bias)
+        return h
 
     def forward(self, z: Tensor) -> Tensor:
         """``g_h(z)``: ``(H, n)``."""
-        return torch.stack([self._head(z if z.dim() == 2 else z[h], h, last=True) for h in range(self.count)])
-
-    def _head(self, z: Tensor, h: int, last: bool) -> Tensor:
-        """Head ``h`` on ``z (n, F)`` with plain matrix products (batched ones are slow on busy CPUs)."""
-        for weight, bias in zip(self.weights[:-1], self.biases[:-1]):
-            z = nn.functional.silu(torch.addmm(bias[h], z, weight[h]))
-        return torch.addmm(self.biases[-1][h], z, self.weights[-1][h]).squeeze(-1) if last else z
+        return (torch.matmul(self.features(z), self.weights[-1]) + self.biases[-1]).squeeze(-1)
