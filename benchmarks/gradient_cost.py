@@ -170,7 +170,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
     parser.add_argument("--backends", nargs="+", choices=list(BACKENDS), default=list(BACKENDS))
-    parser.add_argument("--steps", type=int, nargs="+", default=[10, 25, 50, 100, 200])
+    parser.add_argument("--steps", type=int, nargs="+", default=[10, 20, 25, 50, 100, 200])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pipeline", default="pretrained/digits")
     parser.add_argument("--figure", default="docs/figures/gradient_cost.png")

@@ -12,6 +12,8 @@ from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 from torchmetrics import MeanMetric, Metric, SumMetric
 
+from rewardsde.analytic import QuadraticForm
+
 from .diversity import Diversity
 from .kl_to_prior import KLToPrior
 from .overoptimization import RewardOveroptimization
@@ -99,7 +101,7 @@ class SampleEvaluation(L.Callback):
     def setup(self, trainer: L.Trainer, module: L.LightningModule, stage: str) -> None:
         sde = getattr(module, "sde", None)
         alpha = getattr(module.hparams, "alpha", 0.0)
-        if hasattr(sde, "tilted") and alpha > 0:
+        if hasattr(sde, "tilted") and alpha > 0 and isinstance(module.reward, QuadraticForm):
             self.target = TargetDistanceMetric(sde.tilted(module.reward, alpha), seed=self.seed)
         for metric in self._metrics():
             metric.to(module.device)

@@ -2,5 +2,6 @@
 
 from .elegant import ElegantModule, NoKLModule, Rollout
 from .pretrain import PretrainModule
+from .seiko import SeikoModule
 
-__all__ = ["ElegantModule", "NoKLModule", "PretrainModule", "Rollout"]
+__all__ = ["ElegantModule", "NoKLModule", "PretrainModule", "Rollout", "SeikoModule"]

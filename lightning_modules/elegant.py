@@ -83,6 +83,8 @@ class ElegantModule(L.LightningModule):
     """
 
     alpha_may_be_zero = False
+    tracks_previous = False
+    not_hyperparameters = ("sde", "correction", "reward")
 
     def __init__(
         self,
@@ -106,7 +108,7 @@ class ElegantModule(L.LightningModule):
         initial_solver_steps: int = 20,
         seed: int = 0,
     ) -> None:
-        settings = {k: v for k, v in locals().items() if k not in ("self", "sde", "correction", "reward", "__class__")}
+        settings = {k: v for k, v in locals().items() if k not in ("self", "__class__", *self.not_hyperparameters)}
         super().__init__()
         if self.alpha_may_be_zero:
             if alpha != 0:
@@ -123,35 +125,54 @@ class ElegantModule(L.LightningModule):
         for name, value in phases.items():
             if value < 1:
                 raise ValueError(f"{name} must be positive, got {value}")
-        self.save_hyperparameters(ignore=["sde", "correction", "reward"])
+        self.save_hyperparameters(ignore=list(self.not_hyperparameters))
         # Under LightningCLI the saved hyperparameters are the instantiated class's own
         # init_args; a subclass (NoKLModule) has no alpha there, so the values this
         # module runs on are written over them.
         self.hparams.update(settings)
         self.automatic_optimization = False
-        self.controlled = ControlledSDE(sde, correction, checkpoint=checkpoint)
+        previous = self.tracks_previous
+        self.controlled = ControlledSDE(sde, correction, checkpoint=checkpoint, previous=previous)
         self.reward = reward
         self.initial_law = (
-            LearnedInitialLaw(sde.event_shape, initial_hidden, steps=initial_solver_steps) if learn_initial else None
+            LearnedInitialLaw(sde.event_shape, initial_hidden, steps=initial_solver_steps, previous=previous)
+            if learn_initial else None
         )
         self.phase_ends = np.cumsum(list(phases.values())).tolist()
+        self.rounds = 1
 
     @property
     def sde(self) -> ReferenceSDE:
         return self.controlled.reference
 
     @property
-    def total_steps(self) -> int:
-        """Optimiser steps over all phases."""
+    def round_length(self) -> int:
+        """Optimiser steps of one round of phases (ELEGANT runs one round; SEIKO several)."""
         return self.phase_ends[-1]
+
+    @property
+    def total_steps(self) -> int:
+        """Optimiser steps over all phases of all rounds."""
+        return self.rounds * self.round_length
+
+    def phase_span(self, step: int | None = None) -> tuple[str, int, int] | None:
+        """``(phase, first step, end step)`` of ``step`` (default: the current global
+        step), in global steps; ``None`` once every round is done."""
+        step = self.global_step if step is None else step
+        if step >= self.total_steps:
+            return None
+        offset = step - step % self.round_length
+        start = offset
+        for name, end in zip(PHASES, self.phase_ends):
+            if step < offset + end:
+                return name, start, offset + end
+            start = offset + end
+        raise AssertionError("unreachable: the step lies inside a round")
 
     def phase(self, step: int | None = None) -> str | None:
         """The phase of ``step`` (default: the current global step); ``None`` once all are done."""
-        step = self.global_step if step is None else step
-        for name, end in zip(PHASES, self.phase_ends):
-            if step < end:
-                return name
-        return None
+        span = self.phase_span(step)
+        return None if span is None else span[0]
 
     def _seed(self, *stream: int) -> int:
         """A seed for this step, this rank and ``stream``: noise does not depend on RNG state."""
@@ -205,12 +226,11 @@ class ElegantModule(L.LightningModule):
         return None
 
     def training_step(self, batch: Tensor, batch_idx: int) -> Tensor:
-        phase = self.phase()
+        phase, start, end = self.phase_span()
         n = int(batch.reshape(-1)[0])
         index = PHASES.index(phase)
         optimizer = _as_list(self.optimizers())[index]
-        start = self.phase_ends[index - 1] if index else 0
-        factor = _cosine(self.global_step - start, self.phase_ends[index] - start)
+        factor = _cosine(self.global_step - start, end - start)
         for group in optimizer.param_groups:
             group["lr"] = group["base_lr"] * factor
         loss = getattr(self, f"_{phase}_loss")(n) + self._zero_for_idle_parameters(index)
@@ -233,33 +253,38 @@ class ElegantModule(L.LightningModule):
         ]
         return sum((p.sum() for p in idle), torch.zeros((), device=self.device)) * 0.0
 
+    def penalty(self, solution: Solution) -> Tensor:
+        """The KL part of the objective per path, ``(n,)``: ``α∫½‖a‖²dt`` here."""
+        return self.hparams.alpha * solution.running_cost
+
+    @property
+    def kl_weight(self) -> float:
+        """The total KL weight, by which the value is scaled in ``value/spread`` (α here)."""
+        return self.hparams.alpha
+
     def _drift_loss(self, n: int) -> Tensor:
-        alpha = self.hparams.alpha
         x0 = self.sde.sample_initial(n, self._generator(self._seed(0)))
         end = self._solve(x0, self._seed(2))
         reward = evaluate_reward(self.reward, end.x, gradient_for=type(self).__name__)
-        cost = end.running_cost
-        self.log_dict({"train/reward": reward.mean().detach(), "train/kl_running": cost.mean().detach()})
-        return (alpha * cost - reward).mean()
+        self.log_dict({"train/reward": reward.mean().detach(), "train/kl_running": end.running_cost.mean().detach()})
+        return (self.penalty(end) - reward).mean()
 
     def _value_loss(self, n: int) -> Tensor:
-        alpha = self.hparams.alpha
         with torch.no_grad():
             x0 = self.sde.sample_initial(n, self._generator(self._seed(0)))
             end = self._solve(x0, self._seed(2), backend="direct")
-            target = evaluate_reward(self.reward, end.x) - alpha * end.running_cost
+            target = evaluate_reward(self.reward, end.x) - self.penalty(end)
         value = self.initial_law.value_at(x0)
-        if self.global_step + 1 == self.phase_ends[1]:
-            self.log("value/spread", value.detach().std() / alpha)
+        if self.global_step + 1 == self.phase_span()[2]:
+            self.log("value/spread", value.detach().std() / self.kl_weight)
         return (value - target).pow(2).mean()
 
     def _initial_loss(self, n: int) -> Tensor:
-        alpha = self.hparams.alpha
         backend = "direct" if self.hparams.backend == "truncated" else self.hparams.backend
         start = self.initial_law.sample(n, seed=self._seed(3), backend=backend)
         value = self.initial_law.value_at(start.x)
         self.log_dict({"train/initial_value": value.mean().detach(), "train/kl_initial": start.running_cost.mean().detach()})
-        return (alpha * start.running_cost - value).mean()
+        return (self.penalty(start) - value).mean()
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Record the method and keep only trained weights: the frozen pretrained network
@@ -277,7 +302,8 @@ class ElegantModule(L.LightningModule):
             checkpoint["state_dict"].setdefault(name, current[name])
 
     def _frozen_parameter_names(self) -> set[str]:
-        return {name for name, p in self.named_parameters() if not p.requires_grad}
+        """The pretrained network's frozen weights (not the frozen snapshots SEIKO keeps)."""
+        return {f"controlled.reference.{name}" for name, p in self.sde.named_parameters() if not p.requires_grad}
 
     def export_pipeline(self, directory: str) -> None:
         """Write the fine-tuned drift as a diffusers pipeline (see :func:`rewardsde.export_pipeline`)."""

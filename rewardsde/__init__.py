@@ -11,6 +11,7 @@ from .controlled import ControlledSDE
 from .corrections import DriftCorrection, NetworkCorrection, ZeroCorrection
 from .diffusers_eps import DiffusersEps
 from .export import export_pipeline
+from .frozen import FrozenDrift
 from .initial_law import LearnedInitialLaw
 from .lora import LoraCorrection
 from .nets import MLP
@@ -26,6 +27,7 @@ __all__ = [
     "DDPMPipelineSDE",
     "DiffusersEps",
     "DriftCorrection",
+    "FrozenDrift",
     "LatentDiffusionSDE",
     "LearnedInitialLaw",
     "LoraCorrection",

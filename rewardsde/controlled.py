@@ -7,6 +7,7 @@ from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
 from .corrections import DriftCorrection
+from .frozen import FrozenDrift
 from .reference import ReferenceSDE
 
 
@@ -22,35 +23,54 @@ class ControlledSDE(nn.Module):
     on ``x``, the Itô and Stratonovich readings coincide; :func:`rewardsde.solve`
     declares whichever its solver needs.
 
+    With ``previous=True`` (SEIKO) a frozen snapshot ``a_prev`` of the correction
+    (:class:`rewardsde.FrozenDrift`, refreshed by :meth:`freeze_previous`) adds a
+    second cost state, ``y = [x, c, c_prev]`` with ``dc_prev = ½‖a - a_prev‖² dt``:
+    the Girsanov estimate of KL(P^u ‖ P^prev) given the start.
+
     Args:
         reference: the pretrained (or auxiliary) SDE.
         correction: the learned control; it is attached to ``reference`` here.
         checkpoint: recompute each network call in the backward pass instead of
             storing its activations (only matters for the ``direct`` back end).
+        previous: also track the running cost to a frozen previous control.
     """
 
     noise_type = "diagonal"
 
-    def __init__(self, reference: ReferenceSDE, correction: DriftCorrection, checkpoint: bool = False) -> None:
+    def __init__(
+        self, reference: ReferenceSDE, correction: DriftCorrection, checkpoint: bool = False, previous: bool = False
+    ) -> None:
         super().__init__()
         self.reference = reference
         self.correction = correction
         self.checkpoint = checkpoint
         correction.attach(reference)
-        mask = torch.ones(reference.event_size + 1)
-        mask[-1] = 0.0
+        self.previous = FrozenDrift(correction) if previous else None
+        self.cost_states = 2 if previous else 1
+        mask = torch.ones(reference.event_size + self.cost_states)
+        mask[reference.event_size :] = 0.0
         self.register_buffer("noise_mask", mask, persistent=False)
 
+    def freeze_previous(self) -> None:
+        """Make ``a_prev`` the current control (the start of a SEIKO round)."""
+        if self.previous is None:
+            raise ValueError("this ControlledSDE was built without previous=True; it has no previous control")
+        self.previous.update(self.correction)
+
     def f(self, t: Tensor, y: Tensor) -> Tensor:
-        x = y[:, :-1].reshape(y.shape[0], *self.reference.event_shape)
+        x = y[:, : self.reference.event_size].reshape(y.shape[0], *self.reference.event_shape)
         if self.checkpoint and torch.is_grad_enabled():
             drift, control = checkpoint(self.correction, t, x, use_reentrant=False)
         else:
             drift, control = self.correction(t, x)
         control = control.flatten(1)
         drift = drift.flatten(1) + self.reference.diffusion(t) * control
-        cost = 0.5 * control.pow(2).sum(dim=1, keepdim=True)
-        return torch.cat([drift, cost], dim=1)
+        costs = [0.5 * control.pow(2).sum(dim=1, keepdim=True)]
+        if self.previous is not None:
+            gap = control - self.previous(t, x).flatten(1)
+            costs.append(0.5 * gap.pow(2).sum(dim=1, keepdim=True))
+        return torch.cat([drift, *costs], dim=1)
 
     def g(self, t: Tensor, y: Tensor) -> Tensor:
         return self.reference.diffusion(t) * self.noise_mask.expand_as(y)

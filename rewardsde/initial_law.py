@@ -31,15 +31,21 @@ class LearnedInitialLaw(nn.Module):
         event_shape: shape of one sample ``x_0`` of the main SDE.
         hidden, depth: size of the value network and of the auxiliary control.
         steps: solver steps of the auxiliary SDE.
+        previous: also track the cost ``∫½‖b_ψ - b_prev‖²dτ`` to a frozen previous
+            auxiliary control, the Girsanov form of ``KL(ν ‖ ν_prev)`` (SEIKO).
     """
 
-    def __init__(self, event_shape: tuple[int, ...], hidden: int = 64, depth: int = 2, steps: int = 20) -> None:
+    def __init__(
+        self, event_shape: tuple[int, ...], hidden: int = 64, depth: int = 2, steps: int = 20, previous: bool = False
+    ) -> None:
         super().__init__()
         self.event_shape = tuple(event_shape)
         size = int(torch.Size(self.event_shape).numel())
         self.steps = steps
         self.value = MLP(size, 1, hidden, depth, timed=False)
-        self.auxiliary = ControlledSDE(BrownianPrior(size, c=1.0, initial_std=0.0), NetworkCorrection(None, hidden, depth))
+        self.auxiliary = ControlledSDE(
+            BrownianPrior(size, c=1.0, initial_std=0.0), NetworkCorrection(None, hidden, depth), previous=previous
+        )
 
     def value_at(self, x0: Tensor) -> Tensor:
         """v̂_0(x_0), shape ``(batch,)``."""
@@ -53,4 +59,4 @@ class LearnedInitialLaw(nn.Module):
         """
         z0 = self.auxiliary.reference.sample_initial(n)
         solution = solve(self.auxiliary, z0, self.steps, backend=backend, seed=seed)
-        return Solution(solution.x.reshape(n, *self.event_shape), solution.running_cost)
+        return Solution(solution.x.reshape(n, *self.event_shape), solution.running_cost, solution.previous_cost)

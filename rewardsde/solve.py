@@ -39,10 +39,13 @@ class Solution:
     Attributes:
         x: terminal samples ``x_T``, shape ``(batch, *event_shape)``.
         running_cost: ``∫½‖a‖²dt`` along each path, shape ``(batch,)``.
+        previous_cost: ``∫½‖a - a_prev‖²dt`` along each path, shape ``(batch,)``, when
+            the SDE tracks a previous control (``ControlledSDE(previous=True)``); else ``None``.
     """
 
     x: Tensor
     running_cost: Tensor
+    previous_cost: Tensor | None = None
 
 
 def solve(
@@ -85,7 +88,8 @@ def solve(
     if x0.dim() < 2 or tuple(x0.shape[1:]) != shape:
         raise ValueError(f"x0 must have shape (batch, *{shape}), got {tuple(x0.shape)}")
     batch = x0.shape[0]
-    y0 = torch.cat([x0.reshape(batch, -1), x0.new_zeros(batch, 1)], dim=1)
+    costs = sde.cost_states
+    y0 = torch.cat([x0.reshape(batch, -1), x0.new_zeros(batch, costs)], dim=1)
     stepped = _UnitSteps(sde, steps, method)
     brownian = torchsde.BrownianInterval(
         t0=0.0, t1=float(steps), size=tuple(y0.shape), dtype=y0.dtype, device=y0.device, entropy=seed, dt=1.0
@@ -115,7 +119,9 @@ def solve(
                 y_split = torchsde.sdeint(stepped, y0, grid(0, split), bm=brownian, method=method, dt=1.0)[-1]
         y = torchsde.sdeint(stepped, y_split, grid(split, steps), bm=brownian, method=method, dt=1.0)[-1]
 
-    return Solution(x=y[:, :-1].reshape(x0.shape), running_cost=y[:, -1])
+    size = sde.reference.event_size
+    previous_cost = y[:, size + 1] if costs == 2 else None
+    return Solution(x=y[:, :size].reshape(x0.shape), running_cost=y[:, size], previous_cost=previous_cost)
 
 
 class _UnitSteps(nn.Module):

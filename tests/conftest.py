@@ -16,3 +16,12 @@ def mixture_prior() -> GaussianMixturePrior:
 @pytest.fixture
 def generator() -> torch.Generator:
     return torch.Generator().manual_seed(0)
+
+
+@pytest.fixture
+def one_thread():
+    """Run on one thread: tiny problems are fastest so on a shared CPU (many threads spin)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

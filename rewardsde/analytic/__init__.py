@@ -8,6 +8,7 @@ from .distances import (
     target_distance_dict,
 )
 from .mixture import GaussianMixture, TiltedMixture
+from .modes import ModeReward
 from .optimal import OptimalMixtureControl
 from .priors import BrownianPrior, ExactMixtureEps, GaussianMixturePrior
 from .rewards import LinearReward, QuadraticForm, QuadraticReward
@@ -18,6 +19,7 @@ __all__ = [
     "GaussianMixture",
     "GaussianMixturePrior",
     "LinearReward",
+    "ModeReward",
     "OptimalMixtureControl",
     "QuadraticForm",
     "QuadraticReward",

@@ -1,0 +1,20 @@
+"""Reward models with uncertainty: ensembles with UCB, bootstrap, Thompson and greedy rewards."""
+
+from .base import RewardModel
+from .bootstrap import BootstrapReward
+from .fit import FitReport, fit_heads
+from .greedy import GreedyReward
+from .heads import Heads
+from .thompson import ThompsonReward
+from .ucb import UCBReward
+
+__all__ = [
+    "BootstrapReward",
+    "FitReport",
+    "GreedyReward",
+    "Heads",
+    "RewardModel",
+    "ThompsonReward",
+    "UCBReward",
+    "fit_heads",
+]

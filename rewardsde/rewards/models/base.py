@@ -1,0 +1,115 @@
+"""The base of every reward model: an ensemble of small networks on a feature map."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from .fit import FitReport, fit_heads
+from .heads import Heads
+
+
+class RewardModel(nn.Module):
+    """A learned reward ``r̂ + ĝ``: ensemble mean plus an optimism bonus.
+
+    Labels ``y`` are standardised, ``ỹ = (y - m)/s``, and ``H`` heads
+    :class:`Heads` fit ``ỹ`` on features ``z = features(x)`` (the flattened
+    sample by default). In reward units, head ``h`` predicts
+    ``r_h(x) = m + s·g_h(z)``; the mean is ``r̂ = (1/H) Σ_h r_h``. Subclasses
+    define the bonus ``ĝ`` (:meth:`bonus`); the optimistic reward
+    ``forward(x) = r̂(x) + ĝ(x)`` is differentiable in ``x``, and is what
+    fine-tuning backpropagates through. Every fit starts afresh from ``seed``.
+    The parameters never require gradients outside :meth:`fit`.
+
+    Args:
+        heads: ensemble size ``H``.
+        hidden, depth: width and number of hidden layers of each head.
+        features: a module ``x (n, ...) -> z (n, F)``; ``None`` flattens ``x``.
+        holdout, epochs, patience, lr, weight_decay: see :func:`fit_heads`.
+    """
+
+    bootstrap = False
+
+    def __init__(
+        self,
+        heads: int = 4,
+        hidden: int = 64,
+        depth: int = 2,
+        features: nn.Module | None = None,
+        holdout: float = 0.2,
+        epochs: int = 500,
+        patience: int = 50,
+        lr: float = 1e-2,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if heads < 1:
+            raise ValueError(f"heads must be positive, got {heads}")
+        self.head_count, self.hidden, self.depth = heads, hidden, depth
+        self.features = features
+        self.settings = dict(holdout=holdout, epochs=epochs, patience=patience, lr=lr, weight_decay=weight_decay)
+        self.heads: Heads | None = None
+        self.register_buffer("label_mean", torch.zeros(()))
+        self.register_buffer("label_std", torch.ones(()))
+
+    def featurize(self, x: Tensor) -> Tensor:
+        """``z = features(x)``, ``(n, F)``."""
+        return x.flatten(1) if self.features is None else self.features(x)
+
+    def build(self, event_shape: tuple[int, ...]) -> None:
+        """Create the heads for samples of ``event_shape`` (once; later calls do nothing)."""
+        if self.heads is not None:
+            return
+        width = self.featurize(torch.zeros(1, *event_shape)).shape[1]
+        self.heads = Heads(self.head_count, width, self.hidden, self.depth)
+        self.on_build()
+        self.requires_grad_(False)
+
+    def on_build(self) -> None:
+        """Register what a subclass keeps between fits (buffers sized by the heads)."""
+
+    def per_head(self, x: Tensor) -> Tensor:
+        """``r_h(x)`` in reward units, ``(H, n)``."""
+        if self.heads is None:
+            raise ValueError(f"this {type(self).__name__} has no heads yet; call build(event_shape) first")
+        return self.label_mean + self.label_std * self.heads(self.featurize(x))
+
+    def mean(self, x: Tensor) -> Tensor:
+        """``r̂(x)``, ``(n,)``."""
+        return self.per_head(x).mean(0)
+
+    def bonus(self, x: Tensor) -> Tensor:
+        """``ĝ(x)``, ``(n,)``."""
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.mean(x) + self.bonus(x)
+
+    def fit(self, x: Tensor, y: Tensor, seed: int) -> FitReport:
+        """Fit on all labels ``x (n, ...)``, ``y (n,)`` from freshly seeded weights.
+
+        Returns the :class:`FitReport` with held-out errors in reward units.
+        """
+        if y.shape != (x.shape[0],) or not torch.isfinite(y).all():
+            raise ValueError(f"need finite labels of shape ({x.shape[0]},), got shape {tuple(y.shape)}")
+        self.build(tuple(x.shape[1:]))
+        generator = torch.Generator().manual_seed(seed)
+        dtype = self.label_mean.dtype
+        y = y.to(self.label_mean.device, dtype)
+        self.label_mean.fill_(y.mean())
+        self.label_std.fill_(y.std().clamp_min(1e-6) if len(y) > 1 else 1.0)
+        self.heads.reset(generator)
+        z = self.featurize(x.to(self.label_mean.device, dtype)).detach()
+        self.heads.requires_grad_(True)
+        try:
+            report = fit_heads(self.heads, z, (y - self.label_mean) / self.label_std, generator,
+                               bootstrap=self.bootstrap, **self.settings)
+        finally:
+            self.heads.requires_grad_(False)
+        report.holdout_error = report.holdout_error * self.label_std.cpu()
+        with torch.no_grad():
+            self.after_fit(z, generator)
+        return report
+
+    def after_fit(self, z: Tensor, generator: torch.Generator) -> None:
+        """Update what the bonus needs from the labelled features ``z (n, F)``."""

@@ -1,0 +1,97 @@
+"""Fit the heads of an ensemble by least squares, with early stopping on a held-out split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from .heads import Heads
+
+
+@dataclass
+class FitReport:
+    """How a fit went.
+
+    Attributes:
+        holdout_error: root-mean-square error of each head on the held-out split,
+            with the weights kept, ``(H,)`` (in the units of the targets given).
+        curve: held-out mean squared error of each head after each epoch, ``(epochs, H)``.
+        best_epoch: the epoch whose weights each head kept, ``(H,)``.
+    """
+
+    holdout_error: Tensor
+    curve: Tensor
+    best_epoch: Tensor
+
+
+def fit_heads(
+    heads: Heads,
+    z: Tensor,
+    y: Tensor,
+    generator: torch.Generator,
+    *,
+    holdout: float = 0.2,
+    bootstrap: bool = False,
+    epochs: int = 500,
+    patience: int = 50,
+    lr: float = 1e-2,
+    weight_decay: float = 0.0,
+) -> FitReport:
+    """Minimise ``mean (g_h(z_i) - y_i)²`` over the training split for every head.
+
+    A random ``holdout`` fraction of the rows (at least one) is held out; the rest
+    train every head, or with ``bootstrap`` a resample with replacement of it per
+    head. Full-batch Adam; each head keeps the weights of its epoch with the lowest
+    held-out error, and training stops once no head has improved for ``patience``
+    epochs.
+
+    Args:
+        heads: the ensemble (trained in place).
+        z: inputs ``(n, F)``; y: targets ``(n,)``.
+        generator: drives the split and the resamples.
+    """
+    n = z.shape[0]
+    if z.dim() != 2 or y.shape != (n,):
+        raise ValueError(f"need z of shape (n, F) and y of shape (n,), got {tuple(z.shape)} and {tuple(y.shape)}")
+    if n < 2:
+        raise ValueError(f"need at least 2 labels to fit with a held-out split, got {n}")
+    if not 0 < holdout < 1 or epochs < 1 or patience < 1:
+        raise ValueError(f"need 0 < holdout < 1, epochs >= 1, patience >= 1; got {holdout}, {epochs}, {patience}")
+    order = torch.randperm(n, generator=generator)
+    cut = min(max(int(round(holdout * n)), 1), n - 1)
+    held, train = order[:cut], order[cut:]
+    if bootstrap:
+        train = train[torch.randint(len(train), (heads.count, len(train)), generator=generator)]
+    else:
+        train = train.expand(heads.count, len(train))
+    z_train, y_train = z[train], y[train]
+    z_held, y_held = z[held], y[held]
+
+    parameters = list(heads.parameters())
+    best = [p.detach().clone() for p in parameters]
+    best_error = torch.full((heads.count,), float("inf"), dtype=y.dtype)
+    best_epoch = torch.zeros(heads.count, dtype=torch.long)
+    optimizer = torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
+    curve = []
+    with torch.enable_grad():
+        for epoch in range(epochs):
+            loss = (heads(z_train) - y_train).pow(2).mean(1).sum()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                error = (heads(z_held) - y_held).pow(2).mean(1)
+                curve.append(error)
+                better = error < best_error
+                for saved, current in zip(best, parameters):
+                    saved[better] = current[better]
+                best_error = torch.where(better, error, best_error)
+                best_epoch = torch.where(better, torch.full_like(best_epoch, epoch), best_epoch)
+            if (epoch - best_epoch >= patience).all():
+                break
+    with torch.no_grad():
+        for saved, current in zip(best, parameters):
+            current.copy_(saved)
+    return FitReport(best_error.sqrt(), torch.stack(curve), best_epoch)

@@ -1,0 +1,45 @@
+"""SEIKO on two CPU processes (gloo): queries are sharded, labels gathered and stored once."""
+
+import json
+
+import lightning as L
+import torch
+
+from rewardsde import NetworkCorrection
+from rewardsde.analytic import GaussianMixturePrior, ModeReward
+from rewardsde.datamodules import FineTuneDataModule
+from rewardsde.lightning_modules import SeikoModule
+from rewardsde.rewards import Oracle, UCBReward
+
+MODES = [[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]]
+
+
+class SaveRank(L.Callback):
+    def __init__(self, directory):
+        self.directory = directory
+
+    def on_train_end(self, trainer, module):
+        torch.set_num_threads(1)
+        summary = {"spent": module.oracle.spent, "calls": module.oracle.calls, "reward": module.reward.state_dict()}
+        torch.save(summary, self.directory / f"rank{trainer.global_rank}.pt")
+
+
+def test_two_ranks_share_the_queries_and_store_each_label_once(tmp_path):
+    torch.manual_seed(0)
+    module = SeikoModule(
+        GaussianMixturePrior([0.6, 0.3, 0.1], MODES, [0.4, 0.4, 0.4]), NetworkCorrection(hidden=8),
+        Oracle(ModeReward(MODES, [0.0, 1.0, 2.0], 1.0), budget=16, noise_std=0.1),
+        UCBReward(heads=2, hidden=8, epochs=20, patience=5), round_sizes=[8, 8], alpha=0.5, beta=0.5,
+        backend="direct", method="euler", steps=4, drift_steps=1, learn_initial=False, eval_samples=8,
+        label_store=str(tmp_path / "labels.jsonl"),
+    )
+    trainer = L.Trainer(accelerator="cpu", devices=2, strategy="ddp_spawn", logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, callbacks=[SaveRank(tmp_path)])
+    trainer.fit(module, FineTuneDataModule(batch_size=4))
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
+    assert [r["spent"] for r in ranks] == [16, 16]
+    assert [r["calls"] for r in ranks] == [8, 8]
+    for name, value in ranks[0]["reward"].items():
+        assert torch.equal(value, ranks[1]["reward"][name]), name
+    lines = (tmp_path / "labels.jsonl").read_text().splitlines()
+    assert len(lines) == len({json.dumps(json.loads(line)["x"]) for line in lines}) == 16
