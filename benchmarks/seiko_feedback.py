@@ -103,7 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--figure", type=Path, default=Path("seiko_feedback.png"))
+    parser.add_argument("--figure", type=Path, default=Path("docs/figures/seiko_feedback.png"))
     parser.add_argument("--scratch", type=Path, default=Path("lightning_logs") / "seiko_feedback")
     options = parser.parse_args()
     options.scratch.mkdir(parents=True, exist_ok=True)
