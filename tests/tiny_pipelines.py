@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import torch
@@ -35,7 +36,7 @@ def save_ddpm_pipeline(directory: Path) -> Path:
 def _tokenizer(directory: Path) -> CLIPTokenizer:
     vocab = {token: index for index, token in enumerate(VOCABULARY)}
     vocab.update({f"{token}</w>": len(vocab) + i for i, token in enumerate(["a", "digit", "cat", "photo", "of"])})
-    (directory / "vocab.json").write_text(__import__("json").dumps(vocab))
+    (directory / "vocab.json").write_text(json.dumps(vocab))
     (directory / "merges.txt").write_text("#version: 0.2\n")
     return CLIPTokenizer(str(directory / "vocab.json"), str(directory / "merges.txt"), model_max_length=8)
 
