@@ -53,14 +53,17 @@ def test_digits_pipeline_is_saved_in_diffusers_format(tmp_path):
 def test_ema_follows_the_weights_at_its_decay(tmp_path):
     module = PretrainModule(MLP(2, 2, hidden=8), event_shape=[2], ema_decay=0.9)
     start = [p.detach().clone() for p in module.network.parameters()]
-    with torch.no_grad():
-        for p in module.network.parameters():
-            p.add_(1.0)
-    module.ema.update_parameters(module.network)
-    module.ema.update_parameters(module.network)
+
+    def shift_and_average():
+        with torch.no_grad():
+            for p in module.network.parameters():
+                p.add_(1.0)
+        module.ema.update_parameters(module.network)
+
+    shift_and_average()  # the first update copies the weights: w + 1
+    shift_and_average()  # then 0.9·(w + 1) + 0.1·(w + 2) = w + 1.1
     for averaged, initial in zip(module.ema.module.parameters(), start):
-        # the first update copies the weights; the second averages equal values
-        assert torch.allclose(averaged, initial + 1.0)
+        assert torch.allclose(averaged, initial + 1.1)
 
 
 def test_data_of_another_size_than_the_unet_is_named(tmp_path):
