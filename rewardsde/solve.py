@@ -10,6 +10,7 @@ import torchsde
 from torch import Tensor, nn
 
 from .controlled import ControlledSDE
+from .reversible_adjoint import reversible_heun_adjoint
 
 BACKENDS = ("adjoint", "direct", "truncated")
 
@@ -62,9 +63,12 @@ def solve(
     """Simulate ``sde`` from ``x0`` over ``[t0, t1]`` in ``steps`` equal steps.
 
     Back ends (all give the same forward values for the same ``seed``):
-        ``adjoint``: ``torchsde.sdeint_adjoint``; memory flat in ``steps``. With
-            the default ``reversible_heun`` / ``adjoint_reversible_heun`` pair the
-            gradients equal direct backprop up to floating point.
+        ``adjoint``: memory flat in ``steps``. With ``reversible_heun`` (the
+            default for Brownian references) it is
+            :func:`rewardsde.reversible_adjoint.reversible_heun_adjoint`, whose
+            gradients equal direct backprop up to floating point, at one drift call
+            and one vector-Jacobian product per backward step; with any other
+            method it is ``torchsde.sdeint_adjoint`` with ``adjoint_method``.
         ``direct``: backprop through ``torchsde.sdeint``; set
             ``sde.checkpoint = True`` to recompute network calls in the backward pass.
         ``truncated``: gradients flow through the last ``truncate`` steps only
@@ -78,7 +82,8 @@ def solve(
         method: a torchsde fixed-step solver (``reversible_heun``, ``euler``,
             ``midpoint``, ``heun``, ``milstein``, ``srk``); by default the reference
             SDE's ``preferred_method``.
-        adjoint_method: solver for the adjoint pass; defaults to the partner of ``method``.
+        adjoint_method: solver for the adjoint pass; defaults to the partner of ``method``
+            (``reversible_heun`` has only its exact adjoint, ``adjoint_reversible_heun``).
         truncate: number of differentiated steps for ``truncated``.
         seed: entropy of the ``BrownianInterval``; the same seed gives the same noise.
     """
@@ -98,7 +103,10 @@ def solve(
     def grid(*points: float) -> Tensor:
         return torch.tensor(points, dtype=y0.dtype, device=y0.device)
 
-    if backend == "adjoint":
+    trained = tuple(p for p in stepped.parameters() if p.requires_grad)
+    if backend == "adjoint" and method == "reversible_heun":
+        y = reversible_heun_adjoint(stepped, y0, steps, brownian, trained)
+    elif backend == "adjoint":
         y = torchsde.sdeint_adjoint(
             stepped,
             y0,
@@ -107,7 +115,7 @@ def solve(
             method=method,
             adjoint_method=adjoint_method or DEFAULT_ADJOINT_METHOD[method],
             dt=1.0,
-            adjoint_params=tuple(p for p in stepped.parameters() if p.requires_grad),
+            adjoint_params=trained,
         )[-1]
     elif backend == "direct":
         y = torchsde.sdeint(stepped, y0, grid(0, steps), bm=brownian, method=method, dt=1.0)[-1]
