@@ -14,7 +14,10 @@ and reports their ratio and the peak resident memory the step added to the proce
 after one warm-up. A step cannot cost less than about 3× sampling (forward, plus a
 backward of about twice the forward).
 
-Back ends: ``adjoint RH`` (reversible Heun with its exact adjoint), ``adjoint Euler``
+Back ends: ``adjoint RH`` (reversible Heun with its exact adjoint,
+:func:`rewardsde.reversible_adjoint.reversible_heun_adjoint`), ``adjoint RH, torchsde's``
+(the same solve and gradients through ``torchsde.sdeint_adjoint``'s
+``adjoint_reversible_heun``, which calls the drift twice per backward step), ``adjoint Euler``
 (Itô Euler forward and adjoint), ``direct`` and ``direct ckpt`` (backprop through an
 Euler solve, storing or recomputing each drift call's activations), ``truncated 1``
 (DRaFT-1: backprop through the last step only), and ``reference loop``: a plain
@@ -41,6 +44,7 @@ from pathlib import Path
 
 import matplotlib
 import torch
+import torchsde
 from _common import markdown_table
 from matplotlib.figure import Figure
 
@@ -53,6 +57,7 @@ matplotlib.use("Agg")
 ALPHA = 1.0
 BACKENDS = {
     "adjoint RH": {"backend": "adjoint", "method": "reversible_heun"},
+    "adjoint RH, torchsde's": {"backend": "adjoint", "method": "reversible_heun", "torchsde": True},
     "adjoint Euler": {"backend": "adjoint", "method": "euler"},
     "direct": {"backend": "direct", "method": "euler"},
     "direct ckpt": {"backend": "direct", "method": "euler", "checkpoint": True},
@@ -98,11 +103,20 @@ def reference_loop(sde: ControlledSDE, x0: torch.Tensor, steps: int, generator: 
     return x, cost
 
 
+def torchsde_reversible_heun_adjoint(sde, y0, steps, brownian, params) -> torch.Tensor:
+    """What ``solve`` does for ``adjoint RH``, through torchsde's ``adjoint_reversible_heun`` instead."""
+    grid = torch.tensor([0.0, float(steps)], dtype=y0.dtype)
+    return torchsde.sdeint_adjoint(
+        sde, y0, grid, bm=brownian, method="reversible_heun", adjoint_method="adjoint_reversible_heun", dt=1.0,
+        adjoint_params=params,
+    )[-1]
+
+
 def one_step(sde: ControlledSDE, reward, batch: int, steps: int, options: dict, grad: bool) -> None:
     x0 = sde.reference.sample_initial(batch)
     with torch.set_grad_enabled(grad):
         if "backend" in options:
-            solver = {k: v for k, v in options.items() if k != "checkpoint"}
+            solver = {k: v for k, v in options.items() if k not in ("checkpoint", "torchsde")}
             if not grad:
                 solver = {"backend": "direct", "method": options["method"]}
             end = solve(sde, x0, steps, seed=0, **solver)
@@ -118,6 +132,8 @@ def measure(task: str, backend: str, steps: int, repeats: int, pipeline: str) ->
     sde, reward, batch = build(task, pipeline)
     options = BACKENDS[backend]
     sde.checkpoint = bool(options.get("checkpoint", False))
+    if options.get("torchsde"):
+        sys.modules["rewardsde.solve"].reversible_heun_adjoint = torchsde_reversible_heun_adjoint
     baseline_kib = _resident_kib()
 
     def timed(grad: bool) -> float:
