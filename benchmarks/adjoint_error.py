@@ -4,7 +4,9 @@
 
 For each prior, solver and step count, in float64 and with the same Brownian noise,
 the parameter gradient of ``mean(r(x_T) - ½·∫½‖a‖²dt)`` is computed twice: by the
-adjoint back end (``torchsde.sdeint_adjoint`` with the solver's adjoint partner) and
+adjoint back end (for reversible Heun our exact adjoint,
+:func:`rewardsde.reversible_adjoint.reversible_heun_adjoint`; for the others
+``torchsde.sdeint_adjoint`` with the solver's adjoint partner) and
 by backprop through the forward solve (``direct``). The table gives
 ``‖g_adj - g_direct‖ / ‖g_direct‖``. Only the reversible-Heun pair retraces the
 forward chain exactly; the others solve the backward SDE with their own
