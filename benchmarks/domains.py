@@ -3,14 +3,16 @@
     .venv/bin/python benchmarks/domains.py [--reuse] [--drift-steps N]
 
 Each run goes through the CLI with the repository's configs (``pretrain_ehrlich``,
-``elegant_ehrlich``, ``pretrain_moses``, ``elegant_moses``); the fine-tuned rows are
-the last evaluation that ``SampleEvaluation`` wrote to TensorBoard. ``--reuse``
+``elegant_ehrlich``, ``seiko_ehrlich``, ``pretrain_moses``, ``elegant_moses``,
+``seiko_moses``); the fine-tuned rows are the last evaluation that
+``SampleEvaluation`` wrote to TensorBoard. ELEGANT spends ``--queries`` oracle
+labels on its surrogate; SEIKO spends its config's budget (512) over its rounds. ``--reuse``
 keeps existing ``pretrained/ehrlich`` and ``pretrained/moses`` directories.
 
 * Ehrlich ``v20 L32 c2 k4``: feasibility rate, mean and best genuine value, mean
   pairwise Hamming distance and the KL estimate, for fresh samples of the
   instance's Markov process (the data), the pretrained model and the fine-tuned
-  one; then holo's ``DiscreteEvolution`` (:mod:`genetic_algorithm`): its best and
+  ones; then holo's ``DiscreteEvolution`` (:mod:`genetic_algorithm`): its best and
   mean value after as many oracle queries as one population, as the fine-tuning's
   surrogate had labels, and four times that, started from holo's initial solution
   (its default), from fresh samples of the instance's Markov process (the data the
@@ -18,7 +20,7 @@ keeps existing ``pretrained/ehrlich`` and ``pretrained/moses`` directories.
   mutation rate and with one mutation per child on average.
 * MOSES: validity, uniqueness, novelty (against the pretraining subset), Tanimoto
   diversity, mean QED and SA of the subset itself, the pretrained model and the
-  model fine-tuned toward QED.
+  models fine-tuned toward QED.
 """
 
 from __future__ import annotations
@@ -70,12 +72,14 @@ def ehrlich_tables(args: argparse.Namespace, log_dir: Path) -> str:
     if not (args.reuse and Path(path).is_dir()):
         fit("pretrain_ehrlich.yaml", "pretrain_ehrlich", log_dir, [f"--model.init_args.output_dir={path}"])
     tuned = fit("elegant_ehrlich.yaml", "elegant_ehrlich", log_dir, finetune_overrides(args, path))
+    seiko = fit("seiko_ehrlich.yaml", "seiko_ehrlich", log_dir, [f"--model.init_args.sde.init_args.path={path}"])
     instance = GenuineReward(path).reward
     data = instance.sample(args.samples, torch.Generator().manual_seed(0))
     pretrained = sample_reference(SequenceSDE(path), args.samples, steps=args.steps, seed=0)
     rows = [["data (DMP samples)", *ehrlich_row(path, one_hot(data, instance.num_states, -1.0, 1.0)), 0.0, 0],
             ["pretrained", *ehrlich_row(path, pretrained), 0.0, 0],
-            ["ELEGANT (surrogate)", *(tuned[t] for t in EHRLICH_TAGS), args.queries]]
+            ["ELEGANT (surrogate)", *(tuned[t] for t in EHRLICH_TAGS), args.queries],
+            ["SEIKO (UCB ensemble)", *(seiko[t] for t in EHRLICH_TAGS), int(seiko["seiko/queries"])]]
     table = markdown_table(["Ehrlich v20 L32 c2 k4", *EHRLICH_HEADER, "KL", "oracle queries"], rows)
     budgets = [args.particles, args.queries, 4 * args.queries]
     starts = {
@@ -87,6 +91,7 @@ def ehrlich_tables(args: argparse.Namespace, log_dir: Path) -> str:
     ga_rows = [[f"GA from {name}, mutation {rate}", *row] for name, start in starts.items()
                for rate, p in rates.items() for row in genetic_algorithm(instance, start, budgets, p, seed=0)]
     ga_rows.append(["ELEGANT (surrogate), 256 samples", args.queries, tuned["ehrlich/best"], tuned["reward/genuine"]])
+    ga_rows.append(["SEIKO, 256 samples", int(seiko["seiko/queries"]), seiko["ehrlich/best"], seiko["reward/genuine"]])
     ga = markdown_table(["method", "oracle queries", "best f so far", "mean f (last population / samples)"], ga_rows)
     return table + "\n\n" + ga
 
@@ -96,6 +101,7 @@ def moses_table(args: argparse.Namespace, log_dir: Path) -> str:
     if not (args.reuse and Path(path).is_dir()):
         fit("pretrain_moses.yaml", "pretrain_moses", log_dir, [f"--model.init_args.output_dir={path}"])
     tuned = fit("elegant_moses.yaml", "elegant_moses", log_dir, finetune_overrides(args, path))
+    seiko = fit("seiko_moses.yaml", "seiko_moses", log_dir, [f"--model.init_args.sde.init_args.path={path}"])
     metadata = read_sequence_config(path)["metadata"]
     subset = moses_smiles(metadata["size"], metadata["seed"])
     data = MoleculeMetrics(training_smiles=subset)
@@ -103,7 +109,8 @@ def moses_table(args: argparse.Namespace, log_dir: Path) -> str:
     pretrained = sample_reference(SequenceSDE(path), args.samples, steps=args.steps, seed=0)
     rows = [["MOSES subset", *(data.compute()[k].item() for k in MOSES_KEYS)],
             ["pretrained", *moses_row(path, pretrained)],
-            ["ELEGANT toward QED (surrogate)", *(tuned[f"moses/{k}"] for k in MOSES_KEYS)]]
+            ["ELEGANT toward QED (surrogate)", *(tuned[f"moses/{k}"] for k in MOSES_KEYS)],
+            ["SEIKO toward QED (UCB ensemble)", *(seiko[f"moses/{k}"] for k in MOSES_KEYS)]]
     return markdown_table(["molecules", *MOSES_HEADER], rows)
 
 
