@@ -47,9 +47,9 @@ class PretrainModule(L.LightningModule):
         lr: AdamW learning rate, decayed to 0 by a cosine over the run.
         weight_decay: AdamW weight decay.
         ema_decay: EMA decay per optimiser step.
-        min_snr_gamma: ``γ`` of the min-SNR weighting; ``None`` for ``w = 1``.
         output_dir: where to save the EMA pipeline when training ends (global rank
             0 only); ``None`` saves nothing.
+        min_snr_gamma: ``γ`` of the min-SNR weighting; ``None`` for ``w = 1``.
     """
 
     def __init__(

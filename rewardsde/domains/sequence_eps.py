@@ -56,8 +56,9 @@ class SequenceEps(nn.Module):
       The denoiser then stays inside the convex hull of the valid tokens (one-hot
       data coded ``-1``/``+1``, as the sequence and SELFIES data modules code them),
       and the ε-loss of :class:`PretrainModule` is the x₀-loss weighted by
-      ``ᾱ(s)/σ_s²``. ``schedule`` must be the one the model is trained and sampled
-      with: :meth:`save_pretrained` refuses another.
+      ``SNR = ᾱ(s)/σ_s²``, or by ``min(SNR, γ)`` with ``min_snr_gamma=γ`` (which
+      the pretraining configs use). ``schedule`` must be the one the model is
+      trained and sampled with: :meth:`save_pretrained` refuses another.
 
     Use it as the ``network`` of :class:`rewardsde.PretrainedSDE` with
     ``event_shape=(num_states, length)``. The output layer starts at zero (ε = 0, or
