@@ -3,18 +3,24 @@
     .venv/bin/python benchmarks/domains.py [--reuse] [--drift-steps N]
 
 Each run goes through the CLI with the repository's configs (``pretrain_ehrlich``,
-``elegant_ehrlich``, ``pretrain_moses``, ``elegant_moses``); the fine-tuned rows are
-the last evaluation that ``SampleEvaluation`` wrote to TensorBoard. ``--reuse``
+``elegant_ehrlich``, ``seiko_ehrlich``, ``pretrain_moses``, ``elegant_moses``,
+``seiko_moses``); the fine-tuned rows are the last evaluation that
+``SampleEvaluation`` wrote to TensorBoard. ELEGANT spends ``--queries`` oracle
+labels on its surrogate; SEIKO spends its config's budget (512) over its rounds. ``--reuse``
 keeps existing ``pretrained/ehrlich`` and ``pretrained/moses`` directories.
 
 * Ehrlich ``v20 L32 c2 k4``: feasibility rate, mean and best genuine value, mean
   pairwise Hamming distance and the KL estimate, for fresh samples of the
   instance's Markov process (the data), the pretrained model and the fine-tuned
-  one; then holo's ``DiscreteEvolution`` given as many oracle queries as the
-  fine-tuning's surrogate had labels, started from the instance's initial solution.
+  ones; then holo's ``DiscreteEvolution`` (:mod:`genetic_algorithm`): its best and
+  mean value after as many oracle queries as one population, as the fine-tuning's
+  surrogate had labels, and four times that, started from holo's initial solution
+  (its default), from fresh samples of the instance's Markov process (the data the
+  diffusion model knows) and from the pretrained model's samples, with holo's
+  mutation rate and with one mutation per child on average.
 * MOSES: validity, uniqueness, novelty (against the pretraining subset), Tanimoto
   diversity, mean QED and SA of the subset itself, the pretrained model and the
-  model fine-tuned toward QED.
+  models fine-tuned toward QED.
 """
 
 from __future__ import annotations
@@ -25,18 +31,18 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from _common import markdown_table
+from genetic_algorithm import genetic_algorithm
+from sequence_quality import EHRLICH_HEADER, MOSES_HEADER, MOSES_KEYS, ehrlich_row, moses_row
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from rewardsde import sample_reference
-from rewardsde.callbacks import EhrlichFeasibility, HammingDiversity, MoleculeMetrics, MosesMetrics
-from rewardsde.domains import GenuineReward, SequenceSDE, moses_smiles, one_hot, read_sequence_config
+from rewardsde.callbacks import MoleculeMetrics
+from rewardsde.domains import GenuineReward, SequenceSDE, decode, moses_smiles, one_hot, read_sequence_config
 
 ROOT = Path(__file__).resolve().parents[1]
 EHRLICH_TAGS = ["ehrlich/feasibility", "reward/genuine", "ehrlich/best", "ehrlich/hamming", "kl/total"]
-MOSES_KEYS = ["validity", "uniqueness", "novelty", "diversity", "qed", "sa"]
 
 
 def fit(config: str, name: str, log_dir: Path, overrides: list[str]) -> dict[str, float]:
@@ -61,53 +67,32 @@ def finetune_overrides(args: argparse.Namespace, path: str) -> list[str]:
             *extra]
 
 
-def ehrlich_row(path: str, x: torch.Tensor) -> list[float]:
-    """Feasibility, mean and best genuine value, Hamming diversity of one-hot samples ``x``."""
-    feasibility, hamming = EhrlichFeasibility(path), HammingDiversity()
-    feasibility.update(x)
-    hamming.update(x)
-    values = GenuineReward(path)(x)
-    return [feasibility.compute().item(), values.mean().item(), values.max().item(), hamming.compute().item()]
-
-
-def genetic_algorithm(path: str, queries: int, particles: int, seed: int) -> tuple[float, float]:
-    """Best value found and mean value of the last population of holo's ``DiscreteEvolution`` after ``queries`` evaluations."""
-    from holo.optim import DiscreteEvolution
-
-    reward = GenuineReward(path).reward
-    torch.manual_seed(seed)
-    solution = torch.nn.Parameter(reward.function.initial_solution().float())
-    optimiser = DiscreteEvolution([solution], vocab=[list(range(reward.num_states))], num_particles=particles)
-    best, last = -np.inf, None
-    for _ in range(max(queries // particles, 1)):
-        def closure(buffers):
-            values = reward.value(buffers[0].long())
-            nonlocal best, last
-            best, last = max(best, values.max().item()), values
-            return -values
-        optimiser.step(closure)
-    return best, last.mean().item()
-
-
 def ehrlich_tables(args: argparse.Namespace, log_dir: Path) -> str:
     path = "pretrained/ehrlich"
     if not (args.reuse and Path(path).is_dir()):
         fit("pretrain_ehrlich.yaml", "pretrain_ehrlich", log_dir, [f"--model.init_args.output_dir={path}"])
     tuned = fit("elegant_ehrlich.yaml", "elegant_ehrlich", log_dir, finetune_overrides(args, path))
+    seiko = fit("seiko_ehrlich.yaml", "seiko_ehrlich", log_dir, [f"--model.init_args.sde.init_args.path={path}"])
     instance = GenuineReward(path).reward
-    data = one_hot(instance.sample(args.samples, torch.Generator().manual_seed(0)), instance.num_states, -1.0, 1.0)
-    pretrained = sample_reference(SequenceSDE(path), args.samples, steps=20, seed=0)
-    rows = [["data (DMP samples)", *ehrlich_row(path, data), 0.0, 0],
+    data = instance.sample(args.samples, torch.Generator().manual_seed(0))
+    pretrained = sample_reference(SequenceSDE(path), args.samples, steps=args.steps, seed=0)
+    rows = [["data (DMP samples)", *ehrlich_row(path, one_hot(data, instance.num_states, -1.0, 1.0)), 0.0, 0],
             ["pretrained", *ehrlich_row(path, pretrained), 0.0, 0],
-            ["ELEGANT (surrogate)", *(tuned[t] for t in EHRLICH_TAGS), args.queries]]
-    table = markdown_table(["Ehrlich v20 L32 c2 k4", "feasible", "mean f", "best f", "Hamming", "KL", "oracle queries"],
-                           rows)
-    ga_rows = [[queries, *genetic_algorithm(path, queries, args.particles, seed=0)]
-               for queries in (args.queries, 4 * args.queries)]
-    ga_rows.insert(1, [args.queries, tuned["ehrlich/best"], tuned["reward/genuine"]])
-    labels = ["genetic algorithm", "ELEGANT (surrogate)", "genetic algorithm"]
-    ga = markdown_table(["method", "oracle queries", "best f", "mean f (last population / samples)"],
-                        [[label, *row] for label, row in zip(labels, ga_rows)])
+            ["ELEGANT (surrogate)", *(tuned[t] for t in EHRLICH_TAGS), args.queries],
+            ["SEIKO (UCB ensemble)", *(seiko[t] for t in EHRLICH_TAGS), int(seiko["seiko/queries"])]]
+    table = markdown_table(["Ehrlich v20 L32 c2 k4", *EHRLICH_HEADER, "KL", "oracle queries"], rows)
+    budgets = [args.particles, args.queries, 4 * args.queries]
+    starts = {
+        "holo's initial solution": instance.function.initial_solution().long().expand(args.particles, -1),
+        "DMP samples (the data)": instance.sample(args.particles, torch.Generator().manual_seed(1)),
+        "pretrained samples": decode(sample_reference(SequenceSDE(path), args.particles, steps=args.steps, seed=1)),
+    }
+    rates = {"0.2 (holo)": 0.2, "1/L": 1.0 / instance.dim}
+    ga_rows = [[f"GA from {name}, mutation {rate}", *row] for name, start in starts.items()
+               for rate, p in rates.items() for row in genetic_algorithm(instance, start, budgets, p, seed=0)]
+    ga_rows.append(["ELEGANT (surrogate), 256 samples", args.queries, tuned["ehrlich/best"], tuned["reward/genuine"]])
+    ga_rows.append(["SEIKO, 256 samples", int(seiko["seiko/queries"]), seiko["ehrlich/best"], seiko["reward/genuine"]])
+    ga = markdown_table(["method", "oracle queries", "best f so far", "mean f (last population / samples)"], ga_rows)
     return table + "\n\n" + ga
 
 
@@ -116,16 +101,17 @@ def moses_table(args: argparse.Namespace, log_dir: Path) -> str:
     if not (args.reuse and Path(path).is_dir()):
         fit("pretrain_moses.yaml", "pretrain_moses", log_dir, [f"--model.init_args.output_dir={path}"])
     tuned = fit("elegant_moses.yaml", "elegant_moses", log_dir, finetune_overrides(args, path))
+    seiko = fit("seiko_moses.yaml", "seiko_moses", log_dir, [f"--model.init_args.sde.init_args.path={path}"])
     metadata = read_sequence_config(path)["metadata"]
     subset = moses_smiles(metadata["size"], metadata["seed"])
     data = MoleculeMetrics(training_smiles=subset)
     data.update(subset[: args.samples])
-    model = MosesMetrics(path)
-    model.update(sample_reference(SequenceSDE(path), args.samples, steps=20, seed=0))
+    pretrained = sample_reference(SequenceSDE(path), args.samples, steps=args.steps, seed=0)
     rows = [["MOSES subset", *(data.compute()[k].item() for k in MOSES_KEYS)],
-            ["pretrained", *(model.compute()[k].item() for k in MOSES_KEYS)],
-            ["ELEGANT toward QED (surrogate)", *(tuned[f"moses/{k}"] for k in MOSES_KEYS)]]
-    return markdown_table(["molecules", *MOSES_KEYS[:4], "mean QED", "mean SA"], rows)
+            ["pretrained", *moses_row(path, pretrained)],
+            ["ELEGANT toward QED (surrogate)", *(tuned[f"moses/{k}"] for k in MOSES_KEYS)],
+            ["SEIKO toward QED (UCB ensemble)", *(seiko[f"moses/{k}"] for k in MOSES_KEYS)]]
+    return markdown_table(["molecules", *MOSES_HEADER], rows)
 
 
 def main() -> None:
@@ -135,6 +121,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=256, help="samples per data/pretrained row")
     parser.add_argument("--queries", type=int, default=512, help="oracle queries: the surrogate's labels and the GA's budget")
     parser.add_argument("--particles", type=int, default=128, help="genetic-algorithm population")
+    parser.add_argument("--steps", type=int, default=20, help="midpoint steps of the pretrained rows (the configs' steps)")
     parser.add_argument("--log-dir", default="lightning_logs/domains")
     args = parser.parse_args()
     log_dir = Path(args.log_dir)

@@ -22,7 +22,13 @@ from rewardsde.schedule import VPSchedule
 class PretrainModule(L.LightningModule):
     """Train ``ε_θ`` with the loss
 
-        E_{x_0, s ~ U(s_min, 1), ε ~ N(0, I)} ‖ε_θ(√ᾱ(s)·x_0 + σ_s·ε, s) - ε‖²,
+        E_{x_0, s ~ U(s_min, 1), ε ~ N(0, I)} w(s)·‖ε_θ(√ᾱ(s)·x_0 + σ_s·ε, s) - ε‖²,
+
+    with ``w = 1``, or with ``min_snr_gamma = γ`` the min-SNR weighting (Hang et al.
+    2023) ``w(s) = min(SNR(s), γ)/SNR(s)``, ``SNR = ᾱ/σ²``: for a network that
+    predicts ``x_0`` (e.g. ``SequenceEps(parameterisation="x0")``) the loss is then
+    ``min(SNR, γ)·‖x̂_0 - x_0‖²`` instead of ``SNR·‖x̂_0 - x_0‖²``, whose weight
+    grows without bound as ``s → 0``,
 
     keeping an exponential moving average (EMA) of the weights, which is what
     :meth:`sample` and :meth:`save_pretrained` use. With a :class:`DiffusersEps`
@@ -43,6 +49,7 @@ class PretrainModule(L.LightningModule):
         ema_decay: EMA decay per optimiser step.
         output_dir: where to save the EMA pipeline when training ends (global rank
             0 only); ``None`` saves nothing.
+        min_snr_gamma: ``γ`` of the min-SNR weighting; ``None`` for ``w = 1``.
     """
 
     def __init__(
@@ -55,10 +62,13 @@ class PretrainModule(L.LightningModule):
         weight_decay: float = 0.0,
         ema_decay: float = 0.999,
         output_dir: str | None = None,
+        min_snr_gamma: float | None = None,
     ) -> None:
         super().__init__()
         if not 0 <= ema_decay < 1:
             raise ValueError(f"ema_decay must lie in [0, 1), got {ema_decay}")
+        if min_snr_gamma is not None and not min_snr_gamma > 0:
+            raise ValueError(f"min_snr_gamma must be positive or None, got {min_snr_gamma}")
         if not 0 < s_min < 1:
             raise ValueError(f"s_min must lie in (0, 1), got {s_min}")
         if event_shape is None:
@@ -83,9 +93,17 @@ class PretrainModule(L.LightningModule):
         noise = torch.randn_like(x0)
         view = (-1,) + (1,) * (x0.dim() - 1)
         x_s = self.schedule.alpha_bar(s).sqrt().view(view) * x0 + self.schedule.sigma(s).view(view) * noise
-        loss = (self.network(x_s, s) - noise).pow(2).mean()
+        loss = ((self.network(x_s, s) - noise).pow(2).flatten(1).mean(1) * self.loss_weight(s)).mean()
         self.log("train/loss", loss, prog_bar=True)
         return loss
+
+    def loss_weight(self, s: Tensor) -> Tensor:
+        """``w(s)`` ``(batch,)``: 1, or ``min(SNR, γ)/SNR`` with ``SNR = ᾱ(s)/σ_s²``."""
+        gamma = self.hparams.min_snr_gamma
+        if gamma is None:
+            return torch.ones_like(s)
+        snr = self.schedule.alpha_bar(s) / self.schedule.sigma(s).square()
+        return snr.clamp(max=gamma) / snr
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         self.ema.update_parameters(self.network)

@@ -55,12 +55,13 @@ class SequenceSDE(PretrainedSDE):
 
     def __init__(self, path: str) -> None:
         config = read_sequence_config(path)
-        network = SequenceEps(**config["network"])
+        schedule = VPSchedule(**config["schedule"])
+        network = SequenceEps(**config["network"], schedule=schedule)
         try:
             network.load_state_dict(load_file(str(Path(path) / WEIGHTS)))
         except Exception as error:  # safetensors and load_state_dict raise several types for a damaged file
             raise ValueError(f"could not load the weights in {str(Path(path) / WEIGHTS)!r}: {error}") from error
         shape = (network.num_states, network.length)
-        super().__init__(network.eval(), shape, VPSchedule(**config["schedule"]), config["s_min"])
+        super().__init__(network.eval(), shape, schedule, config["s_min"])
         self.path = str(path)
         self.metadata = dict(config.get("metadata") or {})

@@ -86,3 +86,16 @@ def test_a_network_with_its_own_save_pretrained_saves_the_ema_model(tmp_path, ge
     sde = SequenceSDE(str(tmp_path / "model"))
     x, s = torch.randn(2, 4, 6, generator=generator), torch.rand(2, generator=generator)
     assert torch.equal(sde.network(x, s), module.ema.module(x, s)) and sde.schedule.beta_max == 12.0
+
+
+def test_min_snr_weighting_caps_the_weight_of_low_noise_times():
+    """w(s) = min(SNR, γ)/SNR: 1 where SNR ≤ γ (high noise), γ/SNR below; w = 1 without γ."""
+    schedule = VPSchedule(0.1, 20.0)
+    s = torch.tensor([0.001, 0.05, 0.3, 0.9])
+    snr = schedule.alpha_bar(s) / schedule.sigma(s).square()
+    weighted = PretrainModule(MLP(2, 2), event_shape=[2], schedule=schedule, min_snr_gamma=5.0).loss_weight(s)
+    assert torch.allclose(weighted, torch.where(snr > 5.0, 5.0 / snr, torch.ones_like(snr)))
+    assert weighted[0] < 0.01 and weighted[-1] == 1.0
+    assert torch.equal(PretrainModule(MLP(2, 2), event_shape=[2]).loss_weight(s), torch.ones(4))
+    with pytest.raises(ValueError, match="min_snr_gamma must be positive or None, got 0"):
+        PretrainModule(MLP(2, 2), event_shape=[2], min_snr_gamma=0.0)
