@@ -1,16 +1,19 @@
 """What one fine-tuning step costs, per gradient back end and number of solver steps N.
 
-    .venv/bin/python benchmarks/gradient_cost.py                     # both tasks, N = 10 … 200
+    .venv/bin/python benchmarks/gradient_cost.py                     # mlp and unet, N = 10 … 200
     .venv/bin/python benchmarks/gradient_cost.py --tasks mlp --steps 25 100
+    .venv/bin/python benchmarks/gradient_cost.py --tasks sd --steps 50 --device cuda --autocast \
+        --backends "adjoint RH" "adjoint Euler" direct "direct ckpt" --figure docs/figures/gradient_cost_gpu.png
 
 For each task, back end and N, a fresh process builds the model, then times
 
 * ``sample``: one solve with the same solver and no gradients (the floor: N drift calls);
 * ``train``: one training step, i.e. the solve, ``α·∫½‖a‖² − r(x_T)`` and its backward;
 
-and reports their ratio and the peak resident memory the step added to the process
-(``ru_maxrss`` minus the resident size after set-up; on CUDA it would be
-``torch.cuda.max_memory_allocated``). Times are the median of ``--repeats`` runs
+and reports their ratio and the peak memory the step added: on CPU the peak resident
+size (``ru_maxrss``) minus the resident size after set-up, on CUDA
+``torch.cuda.max_memory_allocated`` during the training steps minus what was
+allocated before them. Times are the median of ``--repeats`` runs
 after one warm-up. A step cannot cost less than about 3× sampling (forward, plus a
 backward of about twice the forward).
 
@@ -27,8 +30,11 @@ AlignProp/DRaFT style), written here only for comparison.
 Tasks: ``mlp``, the 2-D Gaussian-mixture prior with its exact score and an MLP drift
 correction (width 256, depth 3), batch 512; ``unet``, the digits UNet
 (``pretrained/digits`` if it exists, else the same architecture with random weights)
-with LoRA (rank 4) on its convolutions, batch 16. Writes a log-log figure of time
-and memory against N (``docs/figures/gradient_cost.png``).
+with LoRA (rank 4) on its convolutions, batch 16; ``sd``, a Stable-Diffusion-1.5-shaped
+``UNet2DConditionModel`` (random weights, 4×64×64 latents, a random 77×768 text
+embedding) with LoRA (rank 4) on its attention projections and the reward
+``-mean(x²)``, batch 4, meant for a GPU (``--device cuda``, ``--autocast`` for bf16).
+Writes a log-log figure of time and memory against N (``docs/figures/gradient_cost.png``).
 """
 
 from __future__ import annotations
@@ -48,7 +54,9 @@ import torchsde
 from _common import markdown_table
 from matplotlib.figure import Figure
 
-from rewardsde import ControlledSDE, DDPMPipelineSDE, LoraCorrection, NetworkCorrection, solve
+from rewardsde import (
+    ControlledSDE, DDPMPipelineSDE, DiffusersEps, LoraCorrection, NetworkCorrection, PretrainedSDE, VPSchedule, solve,
+)
 from rewardsde.analytic import GaussianMixturePrior, LinearReward
 from rewardsde.images import DigitReward
 
@@ -64,12 +72,26 @@ BACKENDS = {
     "truncated 1": {"backend": "truncated", "method": "euler", "truncate": 1},
     "reference loop": {"method": "euler"},
 }
-TASKS = ("mlp", "unet")
+TASKS = ("mlp", "unet", "sd")
+
+
+class LatentEnergy(torch.nn.Module):
+    """``r(x) = -mean(x²)`` per sample: a cheap differentiable reward on latents."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return -x.pow(2).flatten(1).mean(1)
 
 
 def build(task: str, pipeline: str) -> tuple[ControlledSDE, torch.nn.Module, int]:
     """The controlled SDE, the reward and the batch size of ``task``."""
     torch.manual_seed(0)
+    if task == "sd":
+        from diffusers import UNet2DConditionModel
+
+        unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=768)
+        reference = PretrainedSDE(DiffusersEps(unet), (4, 64, 64), VPSchedule(0.85, 12.0, "scaled_linear"))
+        correction = LoraCorrection(["to_q", "to_k", "to_v", "to_out.0"], rank=4)
+        return ControlledSDE(reference, correction), LatentEnergy(), 4
     if task == "mlp":
         prior = GaussianMixturePrior([0.5, 0.3, 0.2], [[-1.5, 0.0], [1.5, 0.0], [0.0, 2.0]], [0.5] * 3)
         return ControlledSDE(prior, NetworkCorrection(hidden=256, depth=3)), LinearReward([1.0, 0.0]), 512
@@ -97,7 +119,7 @@ def reference_loop(sde: ControlledSDE, x0: torch.Tensor, steps: int, generator: 
         t = torch.tensor(reference.t0 + k * h, dtype=x0.dtype)
         drift, control = sde.correction(t, x)
         sigma = reference.diffusion(t)
-        noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+        noise = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
         x = x + h * (drift + sigma * control) + sigma * h**0.5 * noise
         cost = cost + h * 0.5 * control.flatten(1).pow(2).sum(1)
     return x, cost
@@ -127,28 +149,49 @@ def one_step(sde: ControlledSDE, reward, batch: int, steps: int, options: dict, 
             (ALPHA * cost - reward(x)).mean().backward()
 
 
-def measure(task: str, backend: str, steps: int, repeats: int, pipeline: str) -> dict:
-    """Run in a fresh process: times and the peak memory that training added."""
+def measure(task: str, backend: str, steps: int, repeats: int, pipeline: str, device: str, autocast: bool) -> dict:
+    """Run in a fresh process: times and the peak memory that training added.
+
+    On CUDA the memory is ``torch.cuda.max_memory_allocated`` during the training
+    steps minus what was allocated before them; on CPU it is the peak resident size.
+    ``autocast`` runs the steps under bf16 autocast.
+    """
     sde, reward, batch = build(task, pipeline)
+    sde.to(device)
+    reward.to(device)
+    condition = {"encoder_hidden_states": torch.randn(batch, 77, 768, device=device)} if task == "sd" else {}
     options = BACKENDS[backend]
     sde.checkpoint = bool(options.get("checkpoint", False))
     if options.get("torchsde"):
         sys.modules["rewardsde.solve"].reversible_heun_adjoint = torchsde_reversible_heun_adjoint
-    baseline_kib = _resident_kib()
+    cuda = device.startswith("cuda")
+
+    def run(grad: bool) -> None:
+        with sde.reference.conditioned(**condition), torch.autocast(device.split(":")[0], torch.bfloat16, autocast):
+            one_step(sde, reward, batch, steps, options, grad)
+        if cuda:
+            torch.cuda.synchronize()
 
     def timed(grad: bool) -> float:
-        one_step(sde, reward, batch, steps, options, grad)
+        run(grad)
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
-            one_step(sde, reward, batch, steps, options, grad)
+            run(grad)
             times.append(time.perf_counter() - start)
         return statistics.median(times)
 
+    baseline_kib = _resident_kib()
     sample = timed(False)
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
     train = timed(True)
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"sample": sample, "train": train, "memory_mib": (peak_kib - baseline_kib) / 1024}
+    if cuda:
+        memory_mib = (torch.cuda.max_memory_allocated() - before) / 2**20
+    else:
+        memory_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline_kib) / 1024
+    return {"sample": sample, "train": train, "memory_mib": memory_mib}
 
 
 def _resident_kib() -> int:
@@ -184,17 +227,19 @@ def figure(results: list[dict], path: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
+    parser.add_argument("--tasks", nargs="+", choices=TASKS, default=["mlp", "unet"])
     parser.add_argument("--backends", nargs="+", choices=list(BACKENDS), default=list(BACKENDS))
     parser.add_argument("--steps", type=int, nargs="+", default=[10, 20, 25, 50, 100, 200])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pipeline", default="pretrained/digits")
     parser.add_argument("--figure", default="docs/figures/gradient_cost.png")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--autocast", action="store_true", help="bf16 autocast around each step")
     parser.add_argument("--cell", nargs=3, metavar=("TASK", "BACKEND", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.cell:
         task, backend, steps = args.cell
-        print(json.dumps(measure(task, backend, int(steps), args.repeats, args.pipeline)))
+        print(json.dumps(measure(task, backend, int(steps), args.repeats, args.pipeline, args.device, args.autocast)))
         return
 
     results = []
@@ -202,7 +247,7 @@ def main() -> None:
         for backend in args.backends:
             for steps in args.steps:
                 command = [sys.executable, __file__, "--cell", task, backend, str(steps), "--repeats", str(args.repeats),
-                           "--pipeline", args.pipeline]
+                           "--pipeline", args.pipeline, "--device", args.device, *(["--autocast"] * args.autocast)]
                 output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
                 cell = json.loads(output.strip().splitlines()[-1])
                 results.append({"task": task, "backend": backend, "steps": steps, **cell})
