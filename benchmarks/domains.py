@@ -67,12 +67,18 @@ def finetune_overrides(args: argparse.Namespace, path: str) -> list[str]:
             *extra]
 
 
-def ehrlich_tables(args: argparse.Namespace, log_dir: Path) -> str:
-    path = "pretrained/ehrlich"
+def pretrain_and_tune(args: argparse.Namespace, log_dir: Path, domain: str) -> tuple[str, dict, dict]:
+    """``pretrained/<domain>`` (pretrained unless ``--reuse`` finds it), and the last scalars of ELEGANT and SEIKO on it."""
+    path = f"pretrained/{domain}"
     if not (args.reuse and Path(path).is_dir()):
-        fit("pretrain_ehrlich.yaml", "pretrain_ehrlich", log_dir, [f"--model.init_args.output_dir={path}"])
-    tuned = fit("elegant_ehrlich.yaml", "elegant_ehrlich", log_dir, finetune_overrides(args, path))
-    seiko = fit("seiko_ehrlich.yaml", "seiko_ehrlich", log_dir, [f"--model.init_args.sde.init_args.path={path}"])
+        fit(f"pretrain_{domain}.yaml", f"pretrain_{domain}", log_dir, [f"--model.init_args.output_dir={path}"])
+    tuned = fit(f"elegant_{domain}.yaml", f"elegant_{domain}", log_dir, finetune_overrides(args, path))
+    seiko = fit(f"seiko_{domain}.yaml", f"seiko_{domain}", log_dir, [f"--model.init_args.sde.init_args.path={path}"])
+    return path, tuned, seiko
+
+
+def ehrlich_tables(args: argparse.Namespace, log_dir: Path) -> str:
+    path, tuned, seiko = pretrain_and_tune(args, log_dir, "ehrlich")
     instance = GenuineReward(path).reward
     data = instance.sample(args.samples, torch.Generator().manual_seed(0))
     pretrained = sample_reference(SequenceSDE(path), args.samples, steps=args.steps, seed=0)
@@ -97,11 +103,7 @@ def ehrlich_tables(args: argparse.Namespace, log_dir: Path) -> str:
 
 
 def moses_table(args: argparse.Namespace, log_dir: Path) -> str:
-    path = "pretrained/moses"
-    if not (args.reuse and Path(path).is_dir()):
-        fit("pretrain_moses.yaml", "pretrain_moses", log_dir, [f"--model.init_args.output_dir={path}"])
-    tuned = fit("elegant_moses.yaml", "elegant_moses", log_dir, finetune_overrides(args, path))
-    seiko = fit("seiko_moses.yaml", "seiko_moses", log_dir, [f"--model.init_args.sde.init_args.path={path}"])
+    path, tuned, seiko = pretrain_and_tune(args, log_dir, "moses")
     metadata = read_sequence_config(path)["metadata"]
     subset = moses_smiles(metadata["size"], metadata["seed"])
     data = MoleculeMetrics(training_smiles=subset)
