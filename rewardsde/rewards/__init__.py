@@ -2,6 +2,7 @@
 and reward models with uncertainty."""
 
 from .models import BootstrapReward, GreedyReward, RewardModel, ThompsonReward, UCBReward
+from .learning import learn_reward
 from .oracle import BudgetExhaustedError, Oracle
 from .protocol import Reward, evaluate_reward
 from .store import LabelStore
@@ -17,4 +18,5 @@ __all__ = [
     "ThompsonReward",
     "UCBReward",
     "evaluate_reward",
+    "learn_reward",
 ]
