@@ -40,6 +40,10 @@ class SampleEvaluation(L.Callback):
     * ``target/*`` on analytic tasks: distances to the exact tilt and their noise floors;
     * ``reward/collapse``: 1 once the genuine reward has fallen ``patience``
       evaluations in a row while the learned one rose (also warned once);
+    * for a module with an ``oracle`` (SEIKO): ``seiko/genuine_vs_queries``, the
+      genuine reward logged with the labels bought so far as its step (with
+      ``every_n_steps`` equal to a round's length and ``at_start``, one point before
+      the first round and one after each), and ``seiko/queries``;
     * ``<name>`` for every entry of ``metrics`` (``<name>/<key>`` for a metric whose
       ``compute`` returns a dict): domain metrics updated with the samples
       ``(n, *event_shape)``, e.g. :class:`EhrlichFeasibility`, :class:`HammingDiversity`,
@@ -49,7 +53,9 @@ class SampleEvaluation(L.Callback):
     ``samples/target`` for 1-D and 2-D samples, ``samples/grid`` for images, and
     ``plots/reward_vs_kl``.
 
-    Every evaluation's scalars, with its ``step``, are also kept in ``evaluations``.
+    Every evaluation's scalars, with its ``step`` (and ``queries`` for SEIKO), are
+    also kept in ``evaluations``; :meth:`reward_versus_queries` reads SEIKO's curve
+    from them.
 
     The module must provide ``rollout(n, seed)`` (see
     :class:`rewardsde.lightning_modules.Rollout`) and ``reward``.
@@ -57,13 +63,16 @@ class SampleEvaluation(L.Callback):
     Args:
         every_n_steps: evaluation period in optimiser steps.
         samples: samples per evaluation over all ranks.
-        genuine: an oracle or held-out reward to compare the learned one with.
+        genuine: an oracle or held-out reward to compare the learned one with; for
+            a module with an ``oracle`` (SEIKO) it defaults to the oracle's
+            noise-free labels (infeasible samples at its ``infeasible_value``).
         features: feature map for diversity (default: the flattened sample).
         distance: ``"l2"`` or ``"cosine"`` for diversity.
         patience: falls of the genuine reward that make a collapse.
         seed: base seed of the evaluation samples.
         metrics: extra torchmetrics ``Metric`` objects by the name they are logged
             under; each is updated with the samples and computed at every evaluation.
+        at_start: also evaluate the model before the first training step.
     """
 
     def __init__(
@@ -76,6 +85,7 @@ class SampleEvaluation(L.Callback):
         patience: int = 3,
         seed: int = 1234,
         metrics: dict[str, Metric] | None = None,
+        at_start: bool = False,
     ) -> None:
         if every_n_steps < 1 or samples < 2 or patience < 1:
             raise ValueError(
@@ -86,6 +96,7 @@ class SampleEvaluation(L.Callback):
         self.genuine = genuine
         self.seed = seed
         self.patience = patience
+        self.at_start = at_start
         self.diversity = Diversity(features, distance)
         self.kl = KLToPrior()
         self.learned = MeanMetric()
@@ -99,6 +110,10 @@ class SampleEvaluation(L.Callback):
         self.last_step: int | None = None
 
     def setup(self, trainer: L.Trainer, module: L.LightningModule, stage: str) -> None:
+        oracle = getattr(module, "oracle", None)
+        if self.genuine is None and oracle is not None:
+            self.genuine = _NoiseFree(oracle)
+            self.overoptimization = RewardOveroptimization()
         sde = getattr(module, "sde", None)
         alpha = getattr(module.hparams, "alpha", 0.0)
         if hasattr(sde, "tilted") and alpha > 0 and isinstance(module.reward, QuadraticForm):
@@ -109,6 +124,10 @@ class SampleEvaluation(L.Callback):
     def _metrics(self) -> list:
         optional = [m for m in (self.overoptimization, self.target) if m is not None]
         return [self.diversity, self.kl, self.learned, self.non_finite, *optional, *self.extra.values()]
+
+    def on_train_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if self.at_start and trainer.global_step == 0:
+            self.evaluate(trainer, module)
 
     def on_train_batch_end(self, trainer: L.Trainer, module: L.LightningModule, *args) -> None:
         if trainer.global_step % self.every_n_steps == 0:
@@ -140,10 +159,22 @@ class SampleEvaluation(L.Callback):
         for metric in self.extra.values():
             metric.update(rollout.x)
         values = self._compute()
+        oracle = getattr(module, "oracle", None)
+        queries = None if oracle is None else oracle.spent
+        if queries is not None:
+            values["seiko/queries"] = float(queries)
         self.evaluations.append({"step": trainer.global_step, **values})
         if trainer.is_global_zero:
             self._log(trainer, values, rollout.x, learned[finite])
+            if queries is not None and "reward/genuine" in values:
+                for logger in trainer.loggers:
+                    logger.log_metrics({"seiko/genuine_vs_queries": values["reward/genuine"]}, step=queries)
         return values
+
+    def reward_versus_queries(self) -> list[tuple[int, float]]:
+        """``(labels bought, genuine reward)`` at every evaluation of a SEIKO run, in order."""
+        return [(int(e["seiko/queries"]), e["reward/genuine"]) for e in self.evaluations
+                if "seiko/queries" in e and "reward/genuine" in e]
 
     def _compute(self) -> dict[str, float]:
         values = {"reward/learned": self.learned.compute(), "reward/non_finite": self.non_finite.compute()}
@@ -194,3 +225,13 @@ class SampleEvaluation(L.Callback):
             return False
         pairs = list(zip(recent, recent[1:]))
         return all(b["genuine"] < a["genuine"] and b["learned"] > a["learned"] for a, b in pairs)
+
+
+class _NoiseFree:
+    """``x -> `` an oracle's noise-free label, free of charge (:meth:`Oracle.genuine`)."""
+
+    def __init__(self, oracle) -> None:
+        self.oracle = oracle
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return self.oracle.genuine(x)[0].to(x.dtype)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,9 @@ from diffusers import DDPMPipeline, DDPMScheduler
 from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from rewardsde.denoising import DenoisingLoss
 from rewardsde.diffusers_eps import DiffusersEps
+from rewardsde.phases import cosine_factor
 from rewardsde.pipelines import DDPMPipelineSDE
 from rewardsde.pretrained import PretrainedSDE
 from rewardsde.sampling import sample_reference
@@ -20,17 +21,12 @@ from rewardsde.schedule import VPSchedule
 
 
 class PretrainModule(L.LightningModule):
-    """Train ``ε_θ`` with the loss
+    """Train ``ε_θ`` with the core's :class:`rewardsde.DenoisingLoss`
 
         E_{x_0, s ~ U(s_min, 1), ε ~ N(0, I)} w(s)·‖ε_θ(√ᾱ(s)·x_0 + σ_s·ε, s) - ε‖²,
 
-    with ``w = 1``, or with ``min_snr_gamma = γ`` the min-SNR weighting (Hang et al.
-    2023) ``w(s) = min(SNR(s), γ)/SNR(s)``, ``SNR = ᾱ/σ²``: for a network that
-    predicts ``x_0`` (e.g. ``SequenceEps(parameterisation="x0")``) the loss is then
-    ``min(SNR, γ)·‖x̂_0 - x_0‖²`` instead of ``SNR·‖x̂_0 - x_0‖²``, whose weight
-    grows without bound as ``s → 0``,
-
-    keeping an exponential moving average (EMA) of the weights, which is what
+    (``w = 1``, or the min-SNR weighting with ``min_snr_gamma``), keeping an
+    exponential moving average (EMA) of the weights, which is what
     :meth:`sample` and :meth:`save_pretrained` use. With a :class:`DiffusersEps`
     network the EMA model is saved as a diffusers ``DDPMPipeline`` directory
     (``unet/`` plus a ``scheduler/`` whose continuous limit is ``schedule``), which
@@ -67,10 +63,7 @@ class PretrainModule(L.LightningModule):
         super().__init__()
         if not 0 <= ema_decay < 1:
             raise ValueError(f"ema_decay must lie in [0, 1), got {ema_decay}")
-        if min_snr_gamma is not None and not min_snr_gamma > 0:
-            raise ValueError(f"min_snr_gamma must be positive or None, got {min_snr_gamma}")
-        if not 0 < s_min < 1:
-            raise ValueError(f"s_min must lie in (0, 1), got {s_min}")
+        loss = DenoisingLoss(schedule or VPSchedule(), s_min, min_snr_gamma)
         if event_shape is None:
             if not isinstance(network, DiffusersEps):
                 raise ValueError(f"event_shape is required for a {type(network).__name__} network")
@@ -79,31 +72,20 @@ class PretrainModule(L.LightningModule):
             network.check_event_shape(tuple(event_shape))
         self.save_hyperparameters(ignore=["network", "schedule"])
         self.network = network.requires_grad_(True)
-        self.schedule = schedule or VPSchedule()
+        self.schedule = loss.schedule
         self.event_shape = tuple(event_shape)
         self.ema = AveragedModel(network, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
         self.ema.requires_grad_(False)
         self.ema.module.load_state_dict(network.state_dict())
+        self.loss = loss
 
     def training_step(self, batch: Tensor | list[Tensor], batch_idx: int) -> Tensor:
         x0 = batch[0] if isinstance(batch, (list, tuple)) else batch
         if tuple(x0.shape[1:]) != self.event_shape:
             raise ValueError(f"data of shape {tuple(x0.shape[1:])} does not match event_shape {self.event_shape}")
-        s = self.hparams.s_min + (1.0 - self.hparams.s_min) * torch.rand(x0.shape[0], device=x0.device)
-        noise = torch.randn_like(x0)
-        view = (-1,) + (1,) * (x0.dim() - 1)
-        x_s = self.schedule.alpha_bar(s).sqrt().view(view) * x0 + self.schedule.sigma(s).view(view) * noise
-        loss = ((self.network(x_s, s) - noise).pow(2).flatten(1).mean(1) * self.loss_weight(s)).mean()
+        loss = self.loss(self.network, x0)
         self.log("train/loss", loss, prog_bar=True)
         return loss
-
-    def loss_weight(self, s: Tensor) -> Tensor:
-        """``w(s)`` ``(batch,)``: 1, or ``min(SNR, γ)/SNR`` with ``SNR = ᾱ(s)/σ_s²``."""
-        gamma = self.hparams.min_snr_gamma
-        if gamma is None:
-            return torch.ones_like(s)
-        snr = self.schedule.alpha_bar(s) / self.schedule.sigma(s).square()
-        return snr.clamp(max=gamma) / snr
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         self.ema.update_parameters(self.network)
@@ -112,7 +94,7 @@ class PretrainModule(L.LightningModule):
         h = self.hparams
         optimizer = torch.optim.AdamW(self.network.parameters(), lr=h.lr, weight_decay=h.weight_decay)
         total = max(int(self.trainer.estimated_stepping_batches), 1)
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step / total, 1.0))))
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: cosine_factor(step, total))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
     def pretrained_sde(self) -> PretrainedSDE:

@@ -15,6 +15,7 @@ import torch
 from rewardsde import NetworkCorrection
 from rewardsde.analytic import BrownianPrior, LinearReward
 from rewardsde.datamodules import FineTuneDataModule
+from rewardsde.objective import Loss
 from rewardsde.lightning_modules import ElegantModule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,21 +39,12 @@ class UnionOfRanks(ElegantModule):
     def _noise_rank(self) -> int:
         return self.fake_rank
 
-    def _averaged(self, loss_name: str, n: int):
+    def phase_loss(self, span, n):
         losses = []
         for rank in (0, 1):
             self.fake_rank = rank
-            losses.append(getattr(ElegantModule, loss_name)(self, n))
-        return sum(losses) / 2
-
-    def _drift_loss(self, n):
-        return self._averaged("_drift_loss", n)
-
-    def _value_loss(self, n):
-        return self._averaged("_value_loss", n)
-
-    def _initial_loss(self, n):
-        return self._averaged("_initial_loss", n)
+            losses.append(ElegantModule.phase_loss(self, span, n))
+        return Loss(sum(loss.value for loss in losses) / 2, losses[0].logs)
 
 
 def _module(cls=ElegantModule):
@@ -78,7 +70,7 @@ def test_two_ranks_end_identical_and_equal_to_one_process_on_the_union(tmp_path)
         assert torch.equal(rank0[name], rank1[name]), name
         assert torch.allclose(rank0[name], value, atol=1e-5, rtol=1e-4), name
     moved = [name for name in initial if not torch.equal(initial[name], union.state_dict()[name])]
-    assert any(n.startswith("controlled.correction") for n in moved) and any("value" in n for n in moved) and any("auxiliary" in n for n in moved)
+    assert any(n.startswith("sampler.controlled.correction") for n in moved) and any("value" in n for n in moved) and any("auxiliary" in n for n in moved)
 
 
 def test_cli_runs_with_plain_ddp_on_two_cpu_processes(tmp_path):

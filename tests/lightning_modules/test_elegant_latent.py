@@ -38,7 +38,7 @@ def test_lora_fine_tuning_trains_only_adapters_and_checkpoints_only_them(latent_
     path = next((tmp_path / "checkpoints").glob("*.ckpt"))
     checkpoint = torch.load(path, weights_only=True)
     saved = set(checkpoint["state_dict"])
-    assert saved and all("lora_" in key for key in saved if key.startswith("controlled."))
+    assert saved and all("lora_" in key for key in saved if key.startswith("sampler.controlled."))
     assert not any("base_layer" in key or "unet.conv_in" in key for key in saved)
 
     restored = ElegantModule.load_from_checkpoint(

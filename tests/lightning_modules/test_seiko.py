@@ -12,6 +12,7 @@ import torch
 
 from rewardsde import NetworkCorrection
 from rewardsde.analytic import GaussianMixturePrior, ModeReward
+from rewardsde.callbacks import SampleEvaluation
 from rewardsde.datamodules import FineTuneDataModule
 from rewardsde.lightning_modules import SeikoModule
 from rewardsde.rewards import GreedyReward, Oracle
@@ -27,7 +28,7 @@ def _module(budget=16, round_sizes=(8, 8), **overrides):
     torch.manual_seed(0)
     oracle = Oracle(ModeReward(MODES, [0.0, 1.0, 2.0], 1.0), budget=budget, noise_std=0.1)
     kwargs = dict(alpha=0.5, beta=0.5, backend="direct", method="euler", steps=5, drift_steps=2, value_steps=1,
-                  initial_steps=1, initial_hidden=8, initial_solver_steps=3, eval_samples=16)
+                  initial_steps=1, initial_hidden=8, initial_solver_steps=3)
     return SeikoModule(GaussianMixturePrior([0.6, 0.3, 0.1], MODES, [0.4, 0.4, 0.4]), NetworkCorrection(hidden=8),
                        oracle, GreedyReward(heads=2, hidden=8, epochs=20, patience=5), round_sizes=list(round_sizes),
                        **(kwargs | overrides))
@@ -50,14 +51,15 @@ class PreviousAtRoundStart(L.Callback):
 def test_a_run_buys_each_round_refits_and_regularises_to_the_frozen_previous_round(tmp_path):
     module = _module()
     recorder = PreviousAtRoundStart()
-    trainer = _trainer(tmp_path, callbacks=[recorder])
+    evaluation = SampleEvaluation(every_n_steps=module.round_length, samples=16, at_start=True)
+    trainer = _trainer(tmp_path, callbacks=[recorder, evaluation])
     trainer.fit(module, FineTuneDataModule(batch_size=8))
     assert trainer.global_step == module.total_steps == 8
     oracle = module.oracle
     assert oracle.spent == oracle.calls == 16
     lines = (tmp_path / "labels.jsonl").read_text().splitlines()
     assert len(lines) == 16 and len({json.dumps(json.loads(line)["x"]) for line in lines}) == 16
-    assert [q for q, _ in module.reward_versus_queries()] == [0, 8, 16]
+    assert [q for q, _ in evaluation.reward_versus_queries()] == [0, 8, 16]
     frozen = module.controlled.previous.correction.state_dict()
     assert all(torch.equal(frozen[k], v) for k, v in recorder.expected.items())
     live = module.controlled.correction.state_dict()
@@ -84,7 +86,6 @@ def test_budget_smaller_than_the_first_round_is_refused_at_start_up():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(beta=-0.1), "beta must be non-negative"),
     (dict(round_sizes=()), "round_sizes must be a non-empty list"),
-    (dict(eval_samples=1), "eval_samples must be 0 or at least 2"),
     (dict(alpha=0.0), "alpha must be positive"),
 ])
 def test_bad_settings_are_named(kwargs, message):
@@ -118,7 +119,7 @@ def test_killed_and_resumed_run_buys_nothing_twice_and_ends_like_an_uninterrupte
     assert lines == (whole / "run" / "labels.jsonl").read_text().splitlines()
     expected = torch.load(whole / "final.pt", weights_only=True)
     got = torch.load(broken / "final.pt", weights_only=True)
-    assert got["curve"] == expected["curve"]
+    assert got["last"] == expected["last"]
     for name, value in expected["state"].items():
         assert torch.equal(got["state"][name], value), name
 

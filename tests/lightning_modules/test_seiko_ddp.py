@@ -30,7 +30,7 @@ def test_two_ranks_share_the_queries_and_store_each_label_once(tmp_path):
         GaussianMixturePrior([0.6, 0.3, 0.1], MODES, [0.4, 0.4, 0.4]), NetworkCorrection(hidden=8),
         Oracle(ModeReward(MODES, [0.0, 1.0, 2.0], 1.0), budget=16, noise_std=0.1),
         UCBReward(heads=2, hidden=8, epochs=20, patience=5), round_sizes=[8, 8], alpha=0.5, beta=0.5,
-        backend="direct", method="euler", steps=4, drift_steps=1, learn_initial=False, eval_samples=8,
+        backend="direct", method="euler", steps=4, drift_steps=1, learn_initial=False,
         label_store=str(tmp_path / "labels.jsonl"),
     )
     trainer = L.Trainer(accelerator="cpu", devices=2, strategy="ddp_spawn", logger=False, enable_checkpointing=False,

@@ -1,0 +1,67 @@
+"""The denoising score-matching loss of pretraining."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from .schedule import VPSchedule
+
+PREDICTIONS = ("eps", "x0")
+
+
+class DenoisingLoss:
+    """``E_{x_0, s ~ U(s_min, 1), ε ~ N(0, I)} w(s)·‖ε̂(x_s, s) - ε‖²``, ``x_s = √ᾱ(s)·x_0 + σ_s·ε``.
+
+    The weight is ``w = 1``, or with ``min_snr_gamma = γ`` the min-SNR weighting
+    (Hang et al. 2023) ``w(s) = min(SNR(s), γ)/SNR(s)``, ``SNR = ᾱ/σ²``. Since
+    ``x̂_0 - x_0 = -(σ/√ᾱ)·(ε̂ - ε)``, the same loss reads
+    ``min(SNR, γ)·‖x̂_0 - x_0‖²`` in data space: capped where an ``x_0``-space loss
+    would weigh ``SNR`` without bound as ``s → 0``.
+
+    ``prediction`` says what the network returns: ``"eps"`` (``ε̂`` itself) or
+    ``"x0"`` (``x̂_0``, turned into ``ε̂ = (x_s - √ᾱ·x̂_0)/σ``). The per-sample
+    squared error is averaged over the event dimensions.
+
+    Args:
+        schedule: the VP schedule.
+        s_min: smallest diffusion time trained on, in ``(0, 1)``.
+        min_snr_gamma: ``γ``, positive, or ``None`` for ``w = 1``.
+        prediction: ``"eps"`` or ``"x0"``.
+    """
+
+    def __init__(
+        self, schedule: VPSchedule, s_min: float = 1e-3, min_snr_gamma: float | None = None, prediction: str = "eps"
+    ) -> None:
+        if not 0 < s_min < 1:
+            raise ValueError(f"s_min must lie in (0, 1), got {s_min}")
+        if min_snr_gamma is not None and not min_snr_gamma > 0:
+            raise ValueError(f"min_snr_gamma must be positive or None, got {min_snr_gamma}")
+        if prediction not in PREDICTIONS:
+            raise ValueError(f"prediction must be one of {PREDICTIONS}, got {prediction!r}")
+        self.schedule, self.s_min, self.min_snr_gamma, self.prediction = schedule, s_min, min_snr_gamma, prediction
+
+    def weight(self, s: Tensor) -> Tensor:
+        """``w(s)``, ``(batch,)``."""
+        if self.min_snr_gamma is None:
+            return torch.ones_like(s)
+        snr = self.schedule.alpha_bar(s) / self.schedule.sigma(s).square()
+        return snr.clamp(max=self.min_snr_gamma) / snr
+
+    def __call__(
+        self, network: Callable[[Tensor, Tensor], Tensor], x0: Tensor, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """The loss on data ``x0`` ``(batch, *event_shape)``; ``s`` and ``ε`` drawn from ``generator``."""
+        n = x0.shape[0]
+        s = self.s_min + (1.0 - self.s_min) * torch.rand(n, device=x0.device, dtype=x0.dtype, generator=generator)
+        noise = torch.randn(x0.shape, device=x0.device, dtype=x0.dtype, generator=generator)
+        view = (-1,) + (1,) * (x0.dim() - 1)
+        root_alpha_bar, sigma = self.schedule.alpha_bar(s).sqrt().view(view), self.schedule.sigma(s).view(view)
+        x_s = root_alpha_bar * x0 + sigma * noise
+        output = network(x_s, s)
+        if output.shape != x0.shape:
+            raise ValueError(f"the network returned shape {tuple(output.shape)} for data of shape {tuple(x0.shape)}")
+        eps = output if self.prediction == "eps" else (x_s - root_alpha_bar * output) / sigma
+        return ((eps - noise).pow(2).flatten(1).mean(1) * self.weight(s)).mean()

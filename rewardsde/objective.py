@@ -1,0 +1,128 @@
+"""ELEGANT's objective: the drift, value-regression and initial-law losses with one KL penalty."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from .phases import PHASES
+from .rewards import evaluate_reward
+from .sampler import FineTunedSampler, derived_seeds
+from .solve import Solution
+
+
+@dataclass
+class Loss:
+    """A scalar to minimise and the detached statistics worth logging beside it.
+
+    Attributes:
+        value: the loss, a scalar with a graph.
+        logs: named scalars (no graph), e.g. ``reward``, ``kl_running``.
+    """
+
+    value: Tensor
+    logs: dict[str, Tensor] = field(default_factory=dict)
+
+
+class ElegantObjective:
+    """The three losses of ELEGANT for ``p*(x) ∝ p_pre(x)^{α/(α+β)}·p_prev(x)^{β/(α+β)}·exp(r(x)/(α+β))``.
+
+    With the penalty per path ``c = α∫½‖a‖²dt + β∫½‖a - a_prev‖²dt`` (``β = 0``:
+    plain ELEGANT, ``p* ∝ p_pre·exp(r/α)``; ``β > 0``: a SEIKO round, KL to the
+    previous round too):
+
+    * :meth:`drift_loss`: ``E[c - r(x_T)]`` from ``x_0 ~ N(0, I)``, differentiated
+      through the sampler's back end;
+    * :meth:`value_loss`: ``E[(v̂_0(x_0) - (r(x_T) - c))²]`` on detached rollouts;
+    * :meth:`initial_loss`: ``E[c_ν - v̂_0(z_1)]`` with ``c_ν`` the same penalty on the
+      auxiliary control, so ``ν ∝ exp(v̂_0/(α+β))·N(0, I)`` (and its previous).
+
+    ``alpha`` and ``beta`` are plain attributes: change them between steps and the
+    next loss uses them. Each loss takes the batch size ``n`` and a ``seed`` from
+    which its start states and Brownian motion are derived, so that a step's noise
+    depends on nothing else.
+
+    Args:
+        sampler: the fine-tuned model; ``previous=True`` when ``beta > 0``.
+        reward: ``r(x) -> (n,)``, differentiable in ``x``.
+        alpha: weight of the KL to the pretrained model; non-negative (0: no KL).
+        beta: weight of the KL to the previous round; non-negative.
+
+    Example (one drift step)::
+
+        objective = ElegantObjective(FineTunedSampler(prior, NetworkCorrection()), reward, alpha=0.5)
+        loss = objective.drift_loss(256, seed=step)
+        loss.value.backward()
+    """
+
+    def __init__(
+        self, sampler: FineTunedSampler, reward: Callable[[Tensor], Tensor], alpha: float, beta: float = 0.0
+    ) -> None:
+        if not alpha >= 0:
+            raise ValueError(f"alpha must be non-negative, got {alpha}")
+        if not beta >= 0:
+            raise ValueError(f"beta must be non-negative, got {beta}")
+        if beta > 0 and sampler.controlled.previous is None:
+            raise ValueError(f"beta={beta} needs a sampler built with previous=True")
+        self.sampler = sampler
+        self.reward = reward
+        self.alpha = float(alpha)
+        self.beta = float(beta)
+
+    @property
+    def kl_weight(self) -> float:
+        """``α + β``, the temperature of the target and the scale of the value."""
+        return self.alpha + self.beta
+
+    def penalty(self, solution: Solution) -> Tensor:
+        """``α∫½‖a‖²dt + β∫½‖a - a_prev‖²dt`` per path, ``(n,)``."""
+        cost = self.alpha * solution.running_cost
+        if solution.previous_cost is not None:
+            cost = cost + self.beta * solution.previous_cost
+        return cost
+
+    def _previous_logs(self, solution: Solution, name: str) -> dict[str, Tensor]:
+        return {} if solution.previous_cost is None else {name: solution.previous_cost.mean().detach()}
+
+    def drift_loss(self, n: int, seed: int) -> Loss:
+        """``E[c - r(x_T)]`` over ``n`` paths from ``x_0 ~ N(0, I)``."""
+        start_seed, noise_seed = derived_seeds(seed, 2)
+        end = self.sampler.solve(self.sampler.start(n, start_seed), noise_seed)
+        reward = evaluate_reward(self.reward, end.x, gradient_for="the drift loss")
+        logs = {"reward": reward.mean().detach(), "kl_running": end.running_cost.mean().detach()}
+        return Loss((self.penalty(end) - reward).mean(), logs | self._previous_logs(end, "kl_previous"))
+
+    def value_loss(self, n: int, seed: int) -> Loss:
+        """``E[(v̂_0(x_0) - (r(x_T) - c))²]``; logs ``value_spread = std(v̂_0)/(α+β)``."""
+        law = self._initial_law()
+        start_seed, noise_seed = derived_seeds(seed, 2)
+        with torch.no_grad():
+            x0 = self.sampler.start(n, start_seed)
+            end = self.sampler.solve(x0, noise_seed, backend="direct")
+            target = evaluate_reward(self.reward, end.x) - self.penalty(end)
+        value = law.value_at(x0)
+        spread = value.detach().std() / self.kl_weight if self.kl_weight > 0 else value.detach().std()
+        return Loss((value - target).pow(2).mean(), {"value_spread": spread})
+
+    def initial_loss(self, n: int, seed: int) -> Loss:
+        """``E[c_ν - v̂_0(z_1)]`` over ``n`` auxiliary paths ``z_1 ~ ν``."""
+        law = self._initial_law()
+        backend = "direct" if self.sampler.backend == "truncated" else self.sampler.backend
+        start = law.sample(n, seed=seed, backend=backend)
+        value = law.value_at(start.x)
+        logs = {"initial_value": value.mean().detach(), "kl_initial": start.running_cost.mean().detach()}
+        return Loss((self.penalty(start) - value).mean(), logs | self._previous_logs(start, "kl_initial_previous"))
+
+    def __call__(self, phase: str, n: int, seed: int) -> Loss:
+        """The loss of ``phase`` (``"drift"``, ``"value"`` or ``"initial"``)."""
+        if phase not in PHASES:
+            raise ValueError(f"phase must be one of {PHASES}, got {phase!r}")
+        return getattr(self, f"{phase}_loss")(n, seed)
+
+    def _initial_law(self):
+        if self.sampler.initial_law is None:
+            raise ValueError("the value and initial-law losses need a sampler with an initial_law")
+        return self.sampler.initial_law
