@@ -8,7 +8,7 @@ one override: ``UCB`` (the config), ``bootstrap`` (max over 4 bootstrap heads),
 ``non-adaptive`` (one round of all 192 queries from the pretrained model, then as
 many fine-tuning steps as the three rounds together). After each round the model's
 genuine reward is measured on 512 fresh samples with the oracle's noise-free reward
-(``SeikoModule.reward_versus_queries``). The table gives the final genuine reward,
+(``SampleEvaluation.reward_versus_queries``, once before the first round and after each). The table gives the final genuine reward,
 mean ± std over seeds, and the exact optimum of the last round with the genuine
 reward known (``ModeReward.round_optima``), which no learned reward can beat in
 expectation; the figure plots genuine reward against queries. Runs go to
@@ -51,12 +51,15 @@ def run(variant: str, seed: int, store: Path) -> list[tuple[int, float]]:
             f"--model.init_args.oracle.init_args.seed={seed}", f"--model.init_args.label_store={store}"]
     cli = LightningCLI(L.LightningModule, L.LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
                        parser_kwargs={"parser_mode": "omegaconf+"}, args=args, run=False, save_config_callback=None)
+    from rewardsde.callbacks import SampleEvaluation
+
+    evaluation = SampleEvaluation(every_n_steps=cli.model.round_length, samples=512, at_start=True)
     trainer = L.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False, max_epochs=-1, default_root_dir=store.parent)
+                        enable_model_summary=False, max_epochs=-1, default_root_dir=store.parent, callbacks=[evaluation])
     start = time.time()
     trainer.fit(cli.model, cli.datamodule)
     print(f"{variant} seed {seed}: {time.time() - start:.0f}s", file=sys.stderr, flush=True)
-    return cli.model.reward_versus_queries()
+    return evaluation.reward_versus_queries()
 
 
 def exact_optima() -> tuple[list[int], list[float]]:
