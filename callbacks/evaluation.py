@@ -58,7 +58,7 @@ class SampleEvaluation(L.Callback):
     from them.
 
     The module must provide ``rollout(n, seed)`` (see
-    :class:`rewardsde.lightning_modules.Rollout`) and ``reward``.
+    :class:`rewardsde.Rollout`) and ``reward``.
 
     Args:
         every_n_steps: evaluation period in optimiser steps.

@@ -91,7 +91,7 @@ class ElegantObjective:
         """``E[c - r(x_T)]`` over ``n`` paths from ``x_0 ~ N(0, I)``."""
         start_seed, noise_seed = derived_seeds(seed, 2)
         end = self.sampler.solve(self.sampler.start(n, start_seed), noise_seed)
-        reward = evaluate_reward(self.reward, end.x, gradient_for="the drift loss")
+        reward = evaluate_reward(self.reward, end.x, gradient_for=f"ElegantObjective.drift_loss (alpha={self.alpha})")
         logs = {"reward": reward.mean().detach(), "kl_running": end.running_cost.mean().detach()}
         return Loss((self.penalty(end) - reward).mean(), logs | self._previous_logs(end, "kl_previous"))
 

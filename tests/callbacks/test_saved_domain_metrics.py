@@ -35,7 +35,7 @@ def test_sample_evaluation_logs_extra_metrics_by_name():
             return x[:, 0]
 
         def rollout(self, n, seed):
-            from rewardsde.lightning_modules.elegant import Rollout
+            from rewardsde import Rollout
 
             x = torch.arange(float(n))[:, None].repeat(1, 2)
             return Rollout(x, x, torch.zeros(n), torch.zeros(n))

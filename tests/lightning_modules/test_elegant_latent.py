@@ -59,5 +59,5 @@ def test_non_differentiable_reward_is_refused_with_the_method_and_reason(tmp_pat
                            backend="direct", steps=2, drift_steps=1)
     trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
                         enable_checkpointing=False, default_root_dir=tmp_path)
-    with pytest.raises(ValueError, match="thresholded is not differentiable in x, but ElegantModule trains the drift"):
+    with pytest.raises(ValueError, match=r"thresholded is not differentiable in x, but ElegantObjective.drift_loss \(alpha=1.0\) trains the drift"):
         trainer.fit(module, FineTuneDataModule(batch_size=2))
