@@ -1,6 +1,6 @@
 import pytest
 import torch
-from tiny_pipelines import tiny_unet
+from tests.helpers.tiny_pipelines import tiny_unet
 
 from rewardsde import DiffusersEps, PretrainedSDE
 

@@ -3,7 +3,7 @@ from contextlib import nullcontext
 import pytest
 import torch
 from diffusers import UNet2DModel
-from tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
+from tests.helpers.tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
 
 from rewardsde import DDPMPipelineSDE, LatentDiffusionSDE, VPSchedule
 

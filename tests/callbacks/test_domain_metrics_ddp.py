@@ -1,7 +1,7 @@
 """The domain metrics under a real two-process gloo group equal one process's figures on the union of the shards."""
 
 import torch
-from _two_ranks import SIZES, assert_ranks_match_the_union
+from tests.helpers.two_ranks import SIZES, assert_ranks_match_the_union
 
 from rewardsde.callbacks.feasibility import FeasibilityRate
 from rewardsde.callbacks.hamming import HammingDiversity

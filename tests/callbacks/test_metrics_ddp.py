@@ -1,7 +1,7 @@
 """The metrics under a real two-process gloo group equal one process's figures on the union of the shards."""
 
 import torch
-from _two_ranks import SIZES, assert_ranks_match_the_union
+from tests.helpers.two_ranks import SIZES, assert_ranks_match_the_union
 
 from rewardsde.analytic import GaussianMixture
 from rewardsde.callbacks.diversity import Diversity

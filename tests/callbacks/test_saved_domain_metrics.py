@@ -1,6 +1,6 @@
 import pytest
 import torch
-from tiny_sequences import save_ehrlich_model, save_moses_model
+from tests.helpers.tiny_sequences import save_ehrlich_model, save_moses_model
 
 from rewardsde.callbacks import BestReward, EhrlichFeasibility, SampleEvaluation
 from rewardsde.domains import EhrlichReward, one_hot

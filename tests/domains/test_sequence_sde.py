@@ -1,6 +1,6 @@
 import pytest
 import torch
-from tiny_sequences import save_ehrlich_model, save_moses_model
+from tests.helpers.tiny_sequences import save_ehrlich_model, save_moses_model
 
 from rewardsde import VPSchedule
 from rewardsde.domains import GenuineReward, PretrainedSurrogateReward, SequenceEps, SequenceSDE

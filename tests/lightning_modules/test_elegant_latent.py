@@ -3,7 +3,7 @@
 import lightning as L
 import pytest
 import torch
-from tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
+from tests.helpers.tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
 
 from rewardsde import DDPMPipelineSDE, LatentDiffusionSDE, LoraCorrection
 from rewardsde.datamodules import FineTuneDataModule

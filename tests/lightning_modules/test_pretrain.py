@@ -2,7 +2,7 @@ import lightning as L
 import pytest
 import torch
 from diffusers import UNet2DModel
-from tiny_pipelines import tiny_unet
+from tests.helpers.tiny_pipelines import tiny_unet
 from torch.utils.data import DataLoader, TensorDataset
 
 from rewardsde import MLP, DDPMPipelineSDE, DiffusersEps, VPSchedule
