@@ -3,55 +3,14 @@ import torch
 import torchsde
 
 from rewardsde import ControlledSDE, DriftCorrection, NetworkCorrection, solve
-from rewardsde.analytic import BrownianPrior, GaussianMixturePrior, QuadraticReward
-
-
-def _gradients(sde, correction, x0, reward, backend, method, truncate=None):
-    correction.zero_grad()
-    end = solve(sde, x0, 30, backend=backend, method=method, truncate=truncate, seed=3)
-    (reward(end.x) - 0.5 * end.running_cost).mean().backward()
-    return torch.cat([p.grad.flatten() for p in correction.parameters()])
-
-
-@pytest.fixture
-def float64_problem():
-    default = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    torch.manual_seed(0)
-    prior = GaussianMixturePrior([0.5, 0.5], [[-1.5, 0.0], [1.5, 0.5]], [0.5, 0.5])
-    correction = NetworkCorrection(hidden=16)
-    sde = ControlledSDE(prior, correction)
-    with torch.no_grad():
-        correction.network.head.weight.normal_(0, 0.3)  # leave the zero start: gradients then reach every layer
-    x0 = prior.sample_initial(16, torch.Generator().manual_seed(0))
-    yield sde, correction, x0, QuadraticReward([1.0, 1.0], 0.5)
-    torch.set_default_dtype(default)
-
-
-def test_reversible_heun_adjoint_matches_direct_backprop(float64_problem):
-    """The reversible-Heun adjoint rebuilds the forward chain exactly, so in float64 its
-    gradients (parameters and start) equal direct backprop to rounding error."""
-    sde, correction, x0, reward = float64_problem
-    gradients = {}
-    for backend in ("direct", "adjoint"):
-        start = x0.clone().requires_grad_()
-        gradients[backend] = _gradients(sde, correction, start, reward, backend, "reversible_heun"), start.grad
-    for adjoint, direct in zip(gradients["adjoint"], gradients["direct"]):
-        assert ((adjoint - direct).norm() / direct.norm()) < 1e-9
-
-
-def test_reversible_heun_adjoint_forward_is_torchsdes_solve(float64_problem):
-    sde, _, x0, _ = float64_problem
-    ours = solve(sde, x0, 30, backend="adjoint", method="reversible_heun", seed=3)
-    torchsdes = solve(sde, x0, 30, backend="direct", method="reversible_heun", seed=3)
-    assert torch.equal(ours.x, torchsdes.x)
-    assert torch.equal(ours.running_cost, torchsdes.running_cost)
+from rewardsde.analytic import BrownianPrior
+from tests.helpers.solving import objective_gradients
 
 
 def test_truncating_at_all_steps_is_direct_backprop(float64_problem):
     sde, correction, x0, reward = float64_problem
-    direct = _gradients(sde, correction, x0, reward, "direct", "euler")
-    truncated = _gradients(sde, correction, x0, reward, "truncated", "euler", truncate=30)
+    direct = objective_gradients(sde, correction, x0, reward, "direct", "euler")
+    truncated = objective_gradients(sde, correction, x0, reward, "truncated", "euler", truncate=30)
     assert torch.allclose(truncated, direct)
 
 
@@ -78,7 +37,7 @@ def test_truncated_gradients_are_backprop_through_the_last_steps_only(float64_pr
     """DRaFT-K: the gradient of ``truncated`` is exact backprop through the last ``K`` steps of
     the same chain, with the state at step ``N - K`` taken as a constant."""
     sde, correction, x0, reward = float64_problem
-    truncated = _gradients(sde, correction, x0, reward, "truncated", "euler", truncate=keep)
+    truncated = objective_gradients(sde, correction, x0, reward, "truncated", "euler", truncate=keep)
     correction.zero_grad()
     x, cost = _euler_by_hand(sde, x0, 30, seed=3, keep=keep)
     (reward(x) - 0.5 * cost).mean().backward()
@@ -176,9 +135,9 @@ def test_affine_control_of_brownian_motion_has_the_exact_moments(k, m):
 
 def test_checkpointed_direct_gradients_equal_plain_direct(float64_problem):
     sde, correction, x0, reward = float64_problem
-    plain = _gradients(sde, correction, x0, reward, "direct", "midpoint")
+    plain = objective_gradients(sde, correction, x0, reward, "direct", "midpoint")
     sde.checkpoint = True
-    checkpointed = _gradients(sde, correction, x0, reward, "direct", "midpoint")
+    checkpointed = objective_gradients(sde, correction, x0, reward, "direct", "midpoint")
     sde.checkpoint = False
     assert torch.allclose(plain, checkpointed)
 
@@ -205,12 +164,3 @@ def test_wrong_start_shape_is_named():
     sde = ControlledSDE(prior, NetworkCorrection(hidden=8))
     with pytest.raises(ValueError, match=r"x0 must have shape \(batch, \*\(2,\)\), got \(3, 4\)"):
         solve(sde, torch.zeros(3, 4), 10)
-
-
-def test_reversible_heun_adjoint_calls_the_drift_once_per_backward_step(float64_problem):
-    sde, correction, x0, reward = float64_problem
-    end = solve(sde, x0, 30, backend="adjoint", method="reversible_heun", seed=3)
-    calls = []
-    correction.register_forward_hook(lambda *_: calls.append(1))
-    (reward(end.x) - 0.5 * end.running_cost).mean().backward()
-    assert len(calls) == 30 + 1
