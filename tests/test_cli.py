@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.helpers.tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
 from tests.helpers.tiny_sequences import save_ehrlich_model, save_moses_model
 

@@ -5,7 +5,6 @@ import torch
 
 from rewardsde import ControlledSDE, FrozenDrift, LoraCorrection, NetworkCorrection, PretrainedSDE, VPSchedule, solve
 from rewardsde.analytic import BrownianPrior
-
 from tests.helpers.tiny_eps import TinyEps
 
 

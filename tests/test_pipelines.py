@@ -3,9 +3,9 @@ from contextlib import nullcontext
 import pytest
 import torch
 from diffusers import UNet2DModel
-from tests.helpers.tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
 
 from rewardsde import DDPMPipelineSDE, LatentDiffusionSDE, VPSchedule
+from tests.helpers.tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
 
 
 @pytest.fixture(scope="module")

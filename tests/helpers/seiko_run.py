@@ -1,4 +1,4 @@
-"""A real SEIKO run for the kill-and-resume test: ``python tests/helpers/seiko_run.py OUT KILL_AT [CKPT]`` (or :func:`main`).
+"""A real SEIKO run for the kill-and-resume test: ``python seiko_run.py OUT KILL_AT [CKPT]`` (or :func:`main`).
 
 The oracle logs every evaluated row to ``OUT/calls.txt`` (appended, so several
 processes add up); with ``KILL_AT > 0`` the process dies by ``os._exit(17)`` as
