@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from rewardsde.analytic import GaussianMixturePrior
+from rewardsde import ControlledSDE, NetworkCorrection
+from rewardsde.analytic import GaussianMixturePrior, QuadraticReward
 
 
 @pytest.fixture
@@ -25,3 +26,19 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def float64_problem():
+    """A controlled mixture prior in float64 with a non-zero control, 16 starts and a quadratic reward."""
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    torch.manual_seed(0)
+    prior = GaussianMixturePrior([0.5, 0.5], [[-1.5, 0.0], [1.5, 0.5]], [0.5, 0.5])
+    correction = NetworkCorrection(hidden=16)
+    sde = ControlledSDE(prior, correction)
+    with torch.no_grad():
+        correction.network.head.weight.normal_(0, 0.3)  # leave the zero start: gradients then reach every layer
+    x0 = prior.sample_initial(16, torch.Generator().manual_seed(0))
+    yield sde, correction, x0, QuadraticReward([1.0, 1.0], 0.5)
+    torch.set_default_dtype(default)

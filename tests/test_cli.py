@@ -5,8 +5,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
-from tiny_sequences import save_ehrlich_model, save_moses_model
+
+from tests.helpers.tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
+from tests.helpers.tiny_sequences import save_ehrlich_model, save_moses_model
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))

@@ -42,20 +42,6 @@ def test_network_without_a_linear_or_conv_layer_is_refused():
         ControlledSDE(BrownianPrior(2), NetworkCorrection(Bare()))
 
 
-def test_controlled_sde_stacks_drift_control_and_running_cost():
-    prior = BrownianPrior(2, c=4.0)
-    correction = NetworkCorrection(hidden=8)
-    sde = ControlledSDE(prior, correction)
-    with torch.no_grad():
-        correction.network.head.bias.copy_(torch.tensor([1.0, -2.0]))
-    y = torch.zeros(3, 3)
-    f = sde.f(torch.tensor(0.5), y)
-    assert torch.allclose(f[:, :2], torch.tensor([2.0, -4.0]).expand(3, 2))  # σ·a with σ = 2
-    assert torch.allclose(f[:, 2], torch.full((3,), 2.5))  # ½‖a‖²
-    g = sde.g(torch.tensor(0.5), y)
-    assert torch.equal(g, torch.tensor([2.0, 2.0, 0.0]).expand(3, 3))
-
-
 def test_a_correction_is_attached_once():
     correction = NetworkCorrection(hidden=8)
     ControlledSDE(BrownianPrior(2), correction)

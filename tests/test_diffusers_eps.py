@@ -1,8 +1,8 @@
 import pytest
 import torch
-from tiny_pipelines import tiny_unet
 
 from rewardsde import DiffusersEps, PretrainedSDE
+from tests.helpers.tiny_pipelines import tiny_unet
 
 
 def test_continuous_time_maps_to_the_ddpm_step_of_the_same_noise_level():

@@ -1,9 +1,9 @@
 import pytest
 import torch
 from diffusers import DDPMPipeline, StableDiffusionPipeline
-from tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
 
 from rewardsde import ControlledSDE, DDPMPipelineSDE, LatentDiffusionSDE, LoraCorrection, export_pipeline
+from tests.helpers.tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
 
 
 def _trained_lora(sde, targets):

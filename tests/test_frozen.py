@@ -5,8 +5,7 @@ import torch
 
 from rewardsde import ControlledSDE, FrozenDrift, LoraCorrection, NetworkCorrection, PretrainedSDE, VPSchedule, solve
 from rewardsde.analytic import BrownianPrior
-
-from test_lora import TinyEps
+from tests.helpers.tiny_eps import TinyEps
 
 
 def _train_a_little(correction):

@@ -1,19 +1,9 @@
 import pytest
 import torch
-from torch import nn
 
 from rewardsde import ControlledSDE, LoraCorrection, PretrainedSDE, VPSchedule
 from rewardsde.analytic import BrownianPrior
-
-
-class TinyEps(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.inner = nn.Linear(3, 16)
-        self.outer = nn.Linear(16, 2)
-
-    def forward(self, x, s):
-        return self.outer(torch.tanh(self.inner(torch.cat([x, s[:, None]], 1))))
+from tests.helpers.tiny_eps import TinyEps
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
+from contextlib import nullcontext
+
 import pytest
 import torch
-from tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
+from diffusers import UNet2DModel
 
 from rewardsde import DDPMPipelineSDE, LatentDiffusionSDE, VPSchedule
+from tests.helpers.tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -20,11 +23,10 @@ def test_ddpm_pipeline_gives_the_sde_of_its_unet_and_schedule(ddpm_dir):
     assert sde.event_shape == (1, 8, 8)
     assert (sde.schedule.beta_min, sde.schedule.beta_max) == pytest.approx((0.1, 20.0))
     x, t = torch.randn(3, 1, 8, 8), torch.tensor(0.4)
+    unet = UNet2DModel.from_pretrained(str(ddpm_dir / "unet"))
     with torch.no_grad():
-        eps = sde.network.unet(x, torch.full((3,), 599.0)).sample
-    s = torch.tensor(0.6)
-    expected = 0.5 * sde.schedule.beta(s) * x - sde.schedule.beta(s) * eps / sde.schedule.sigma(s)
-    assert torch.allclose(sde.drift(t, x), expected, atol=1e-5)
+        # diffusion time s = 1 - t = 0.6 is the scheduler's step 0.6·1000 - 1 (step k noises to s = (k + 1)/N)
+        torch.testing.assert_close(sde.eps(t, x), unet(x, torch.full((3,), 599)).sample)
 
 
 def test_missing_pipeline_directory_is_named(tmp_path):
@@ -59,34 +61,48 @@ def test_latent_pipeline_reads_the_scaled_linear_schedule_and_latent_shape(laten
     assert sde.schedule.beta_min == pytest.approx(0.85)
 
 
-def _guided(sde, x, s, scale):
-    network = sde.network
-    n = x.shape[0]
-    index = torch.arange(n) % network.prompt_embeddings.shape[0]
-    conditional = network.eps(x, s, encoder_hidden_states=network.prompt_embeddings[index])
-    empty = network.eps(x, s, encoder_hidden_states=network.empty_embedding.expand(n, -1, -1))
-    return empty + scale * (conditional - empty)
+CAT_AND_DIGIT = ["a photo of a cat", "a digit"]
 
 
-def test_guidance_in_the_drift_applies_everywhere(latent_dir):
-    sde = LatentDiffusionSDE(str(latent_dir), ["a photo of a cat", "a digit"], guidance_scale=3.0, guidance="drift")
-    x, t = torch.randn(3, 4, 8, 8), torch.tensor(0.5)
-    s = torch.full((3,), 0.5)
-    with torch.no_grad():
-        assert torch.allclose(sde.eps(t, x), _guided(sde, x, s, 3.0), atol=1e-5)
-        with sde.for_sampling():
-            assert torch.allclose(sde.eps(t, x), _guided(sde, x, s, 3.0), atol=1e-5)
+@pytest.fixture(scope="module")
+def guided_eps(latent_dir):
+    """ε of the latent pipeline at one (x, t) for several prompt sets and guidance settings."""
+    x, t = torch.randn(3, 4, 8, 8, generator=torch.Generator().manual_seed(0)), torch.tensor(0.5)
+
+    def eps(prompts, scale=1.0, guidance="drift", sampling=False):
+        sde = LatentDiffusionSDE(str(latent_dir), prompts, guidance_scale=scale, guidance=guidance)
+        with torch.no_grad(), sde.for_sampling() if sampling else nullcontext():
+            return sde.eps(t, x)
+
+    return eps
 
 
-def test_guidance_only_in_sampling_trains_on_the_conditional_model(latent_dir):
-    sde = LatentDiffusionSDE(str(latent_dir), ["a photo of a cat", "a digit"], guidance_scale=3.0, guidance="sampling")
-    x, t = torch.randn(3, 4, 8, 8), torch.tensor(0.5)
-    s = torch.full((3,), 0.5)
-    with torch.no_grad():
-        assert torch.allclose(sde.eps(t, x), _guided(sde, x, s, 1.0), atol=1e-5)
-        with sde.for_sampling():
-            assert torch.allclose(sde.eps(t, x), _guided(sde, x, s, 3.0), atol=1e-5)
-        assert torch.allclose(sde.eps(t, x), _guided(sde, x, s, 1.0), atol=1e-5)
+def test_guidance_is_linear_in_the_scale_from_the_unconditional_model(guided_eps):
+    """``w = 1`` is the conditional model and the empty (negative) prompt the unconditional one,
+    so ``w = 0`` sits one unit step below ``w = 1``, and every unit step of ``w`` moves ε by the
+    same amount."""
+    unconditional = guided_eps([""])
+    steps = [unconditional] + [guided_eps(CAT_AND_DIGIT, scale) for scale in (1.0, 2.0, 3.0)]
+    assert (steps[1] - steps[0]).abs().max() > 1e-3, "the prompts must change the prediction"
+    for below, here, above in zip(steps, steps[1:], steps[2:]):
+        torch.testing.assert_close(above - here, here - below, atol=1e-5, rtol=1e-4)
+
+
+def test_guidance_towards_the_negative_prompt_changes_nothing(guided_eps):
+    torch.testing.assert_close(guided_eps([""], 3.0), guided_eps([""]), atol=1e-5, rtol=1e-4)
+
+
+def test_prompts_are_cycled_over_the_batch(guided_eps):
+    both, cat, digit = guided_eps(CAT_AND_DIGIT), guided_eps(CAT_AND_DIGIT[:1]), guided_eps(CAT_AND_DIGIT[1:])
+    torch.testing.assert_close(both[[0, 2]], cat[[0, 2]], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(both[1], digit[1], atol=1e-5, rtol=1e-4)
+
+
+def test_guidance_only_in_sampling_trains_on_the_conditional_model(guided_eps):
+    conditional, guided = guided_eps(CAT_AND_DIGIT), guided_eps(CAT_AND_DIGIT, 3.0)
+    torch.testing.assert_close(guided_eps(CAT_AND_DIGIT, 3.0, "sampling"), conditional)
+    torch.testing.assert_close(guided_eps(CAT_AND_DIGIT, 3.0, "sampling", sampling=True), guided, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(guided_eps(CAT_AND_DIGIT, 3.0, "drift", sampling=True), guided)
 
 
 @pytest.mark.parametrize(

@@ -50,13 +50,32 @@ def test_non_linear_diffusers_schedule_is_refused():
         VPSchedule.from_diffusers(DDPMScheduler(beta_schedule="squaredcos_cap_v2"))
 
 
-def test_sigma_runs_from_zero_to_one():
+@pytest.mark.parametrize(
+    "s, integral",
+    # ∫_0^s (0.1 + 19.9u) du = 0.1s + 9.95s², worked out by hand
+    [(0.0, 0.0), (0.25, 0.646875), (0.5, 2.5375), (1.0, 10.05)],
+)
+def test_linear_schedule_has_the_closed_form_integral_of_beta(s, integral):
     schedule = VPSchedule(0.1, 20.0)
-    s = torch.linspace(0, 1, 11, dtype=torch.float64)
-    sigma = schedule.sigma(s)
-    assert sigma[0] == 0 and sigma[-1] == pytest.approx(1.0, abs=1e-4)
-    assert (sigma.diff() > 0).all()
-    assert torch.allclose(sigma**2 + schedule.alpha_bar(s), torch.ones_like(s))
+    s = torch.tensor(s, dtype=torch.float64)
+    expected = torch.tensor(-integral, dtype=torch.float64)
+    torch.testing.assert_close(schedule.log_alpha_bar(s), expected)
+    torch.testing.assert_close(schedule.alpha_bar(s), expected.exp())
+    torch.testing.assert_close(schedule.sigma(s), (1 - expected.exp()).sqrt())
+
+
+def test_scaled_linear_schedule_integrates_beta_over_the_unit_interval():
+    """With √β linear from p = √β_min to q = √β_max, ∫_0^1 β = (p² + pq + q²)/3."""
+    schedule = VPSchedule(0.85, 12.0, "scaled_linear")
+    integral = (0.85 + (0.85 * 12.0) ** 0.5 + 12.0) / 3
+    torch.testing.assert_close(schedule.log_alpha_bar(torch.tensor(1.0, dtype=torch.float64)),
+                               torch.tensor(-integral, dtype=torch.float64))
+
+
+def test_sigma_rises_from_zero_to_one():
+    schedule = VPSchedule(0.1, 20.0)
+    sigma = schedule.sigma(torch.linspace(0, 1, 11, dtype=torch.float64))
+    assert sigma[0] == 0 and (sigma.diff() > 0).all()
 
 
 @pytest.mark.parametrize("beta_min, beta_max", [(0.0, 1.0), (-1.0, 1.0), (2.0, 1.0)])

@@ -1,12 +1,12 @@
 """The domain metrics under a real two-process gloo group equal one process's figures on the union of the shards."""
 
 import torch
-from _two_ranks import SIZES, assert_ranks_match_the_union
 
 from rewardsde.callbacks.feasibility import FeasibilityRate
 from rewardsde.callbacks.hamming import HammingDiversity
 from rewardsde.callbacks.molecules import MoleculeMetrics
 from rewardsde.domains import decode, one_hot
+from tests.helpers.two_ranks import SIZES, assert_ranks_match_the_union
 
 # 12 rows, 9 valid (rows 2, 5 and 9 are not), 6 distinct: ethanol three times (rows 0, 4, 8) and phenol
 # twice (rows 1, 11) across the shards; 4 of the 6 are not in the training set

@@ -1,13 +1,13 @@
 """The metrics under a real two-process gloo group equal one process's figures on the union of the shards."""
 
 import torch
-from _two_ranks import SIZES, assert_ranks_match_the_union
 
 from rewardsde.analytic import GaussianMixture
 from rewardsde.callbacks.diversity import Diversity
 from rewardsde.callbacks.kl_to_prior import KLToPrior
 from rewardsde.callbacks.overoptimization import RewardOveroptimization
 from rewardsde.callbacks.target_distance import TargetDistanceMetric
+from tests.helpers.two_ranks import SIZES, assert_ranks_match_the_union
 
 
 def _data() -> dict[str, torch.Tensor]:

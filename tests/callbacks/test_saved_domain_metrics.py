@@ -1,9 +1,9 @@
 import pytest
 import torch
-from tiny_sequences import save_ehrlich_model, save_moses_model
 
 from rewardsde.callbacks import BestReward, EhrlichFeasibility, SampleEvaluation
 from rewardsde.domains import EhrlichReward, one_hot
+from tests.helpers.tiny_sequences import save_ehrlich_model, save_moses_model
 
 
 def test_ehrlich_feasibility_of_data_and_of_a_banned_transition(tmp_path):

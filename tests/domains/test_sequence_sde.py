@@ -1,9 +1,9 @@
 import pytest
 import torch
-from tiny_sequences import save_ehrlich_model, save_moses_model
 
 from rewardsde import VPSchedule
 from rewardsde.domains import GenuineReward, PretrainedSurrogateReward, SequenceEps, SequenceSDE
+from tests.helpers.tiny_sequences import save_ehrlich_model, save_moses_model
 
 
 def test_save_and_load_round_trip_gives_the_same_eps(tmp_path, generator):

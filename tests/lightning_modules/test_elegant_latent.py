@@ -3,12 +3,12 @@
 import lightning as L
 import pytest
 import torch
-from tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
 
 from rewardsde import DDPMPipelineSDE, LatentDiffusionSDE, LoraCorrection
 from rewardsde.datamodules import FineTuneDataModule
 from rewardsde.images import DecodedReward, MeanIntensity
 from rewardsde.lightning_modules import ElegantModule
+from tests.helpers.tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
 
 TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 

@@ -2,12 +2,12 @@ import lightning as L
 import pytest
 import torch
 from diffusers import UNet2DModel
-from tiny_pipelines import tiny_unet
 from torch.utils.data import DataLoader, TensorDataset
 
 from rewardsde import MLP, DDPMPipelineSDE, DiffusersEps, VPSchedule
 from rewardsde.datamodules import DigitsDataModule
 from rewardsde.lightning_modules import PretrainModule
+from tests.helpers.tiny_pipelines import tiny_unet
 
 
 def _trainer(tmp_path, steps):

@@ -16,7 +16,7 @@ from rewardsde.callbacks import SampleEvaluation
 from rewardsde.datamodules import FineTuneDataModule
 from rewardsde.lightning_modules import SeikoModule
 from rewardsde.rewards import GreedyReward, Oracle
-from seiko_run import main as uninterrupted_run
+from tests.helpers.seiko_run import main as uninterrupted_run
 
 HERE = Path(__file__).resolve().parent
 MODES = [[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]]
@@ -94,7 +94,7 @@ def test_bad_settings_are_named(kwargs, message):
 
 
 def _run(out, kill_at=0, checkpoint=None):
-    command = [sys.executable, str(HERE / "seiko_run.py"), str(out), str(kill_at)] + ([str(checkpoint)] if checkpoint else [])
+    command = [sys.executable, str(HERE.parent / "helpers" / "seiko_run.py"), str(out), str(kill_at)] + ([str(checkpoint)] if checkpoint else [])
     return subprocess.run(command, capture_output=True, text=True, timeout=600)
 
 

@@ -40,6 +40,19 @@ def test_bonus_shrinks_as_labels_accumulate():
     assert (model.bonus(queries) < 0.5 * before).all()
 
 
+def test_bonus_grows_away_from_the_labelled_data():
+    """The posterior std is smallest where the labels are: every query on the circle of
+    radius 8 gets a larger bonus than any labelled point, and the bonus rises along a ray."""
+    x, y = _data(30)
+    model = UCBReward(c=1.0, **SETTINGS)
+    model.fit(x, y, seed=0)
+    angle = torch.linspace(0, 2 * torch.pi, 17)[:-1]
+    circle = 8 * torch.stack([angle.cos(), angle.sin()], dim=1)
+    assert model.bonus(circle).min() > model.bonus(x).max()
+    ray = torch.linspace(3, 30, 10)[:, None] * torch.tensor([[0.6, 0.8]])
+    assert (model.bonus(ray).diff() > 0).all()
+
+
 def test_bonus_is_clipped_and_the_reward_differentiable():
     x, y = _data(10)
     model = UCBReward(c=100.0, clip=0.25, **SETTINGS)
