@@ -22,7 +22,6 @@ from .pretrained_surrogate import PretrainedSurrogateReward
 from .selfies_alphabet import PAD, SelfiesAlphabet
 from .sequence_eps import SequenceEps, read_domain, read_sequence_config
 from .sequence_sde import SequenceSDE
-from .surrogate import SurrogateFit, SurrogateReward, fit_surrogate
 
 __all__ = [
     "PAD",
@@ -37,12 +36,9 @@ __all__ = [
     "SequenceDomain",
     "SequenceEps",
     "SequenceSDE",
-    "SurrogateFit",
-    "SurrogateReward",
     "check_one_hot_shape",
     "decode",
     "domain_reward",
-    "fit_surrogate",
     "from_probabilities",
     "molecule",
     "moses_path",
