@@ -39,7 +39,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from rewardsde import sample_reference
 from rewardsde.callbacks import MoleculeMetrics
-from rewardsde.domains import GenuineReward, SequenceSDE, decode, moses_smiles, one_hot, read_sequence_config
+from rewardsde.domains import GenuineReward, SequenceSDE, decode, moses_smiles, one_hot, read_domain
 
 ROOT = Path(__file__).resolve().parents[1]
 EHRLICH_TAGS = ["ehrlich/feasibility", "reward/genuine", "ehrlich/best", "ehrlich/hamming", "kl/total"]
@@ -82,7 +82,7 @@ def ehrlich_tables(args: argparse.Namespace, log_dir: Path) -> str:
     instance = GenuineReward(path).reward
     data = instance.sample(args.samples, torch.Generator().manual_seed(0))
     pretrained = sample_reference(SequenceSDE(path), args.samples, steps=args.steps, seed=0)
-    rows = [["data (DMP samples)", *ehrlich_row(path, one_hot(data, instance.num_states, -1.0, 1.0)), 0.0, 0],
+    rows = [["data (DMP samples)", *ehrlich_row(path, one_hot(data, instance.num_states)), 0.0, 0],
             ["pretrained", *ehrlich_row(path, pretrained), 0.0, 0],
             ["ELEGANT (surrogate)", *(tuned[t] for t in EHRLICH_TAGS), args.queries],
             ["SEIKO (UCB ensemble)", *(seiko[t] for t in EHRLICH_TAGS), int(seiko["seiko/queries"])]]
@@ -104,8 +104,8 @@ def ehrlich_tables(args: argparse.Namespace, log_dir: Path) -> str:
 
 def moses_table(args: argparse.Namespace, log_dir: Path) -> str:
     path, tuned, seiko = pretrain_and_tune(args, log_dir, "moses")
-    metadata = read_sequence_config(path)["metadata"]
-    subset = moses_smiles(metadata["size"], metadata["seed"])
+    instance = read_domain(path).instance
+    subset = moses_smiles(instance.size, instance.seed)
     data = MoleculeMetrics(training_smiles=subset)
     data.update(subset[: args.samples])
     pretrained = sample_reference(SequenceSDE(path), args.samples, steps=args.steps, seed=0)

@@ -19,7 +19,7 @@ from _common import markdown_table
 
 from rewardsde import sample_reference
 from rewardsde.callbacks import EhrlichFeasibility, HammingDiversity, MosesMetrics
-from rewardsde.domains import GenuineReward, SequenceSDE, read_sequence_config
+from rewardsde.domains import GenuineReward, SequenceSDE, read_domain
 
 EHRLICH_HEADER = ["feasible", "mean f", "best f", "Hamming"]
 MOSES_KEYS = ["validity", "uniqueness", "novelty", "diversity", "qed", "sa"]
@@ -45,7 +45,7 @@ def moses_row(path: str, x: torch.Tensor) -> list[float]:
 
 def quality(path: str, samples: int, steps: list[int], seed: int = 0) -> str:
     """The table of the model at ``path``: one row per number of solver steps."""
-    domain = read_sequence_config(path)["metadata"].get("domain")
+    domain = read_domain(path).domain
     row, header = (ehrlich_row, EHRLICH_HEADER) if domain == "ehrlich" else (moses_row, MOSES_HEADER)
     sde, rows = SequenceSDE(path), []
     for n in steps:

@@ -6,7 +6,7 @@ from typing import Any
 
 from torch import Tensor
 
-from rewardsde.domains import EhrlichReward, SelfiesAlphabet, decode, domain_reward, moses_smiles, read_sequence_config
+from rewardsde.domains import EhrlichReward, SelfiesAlphabet, decode, domain_reward, moses_smiles, read_domain
 
 from .feasibility import FeasibilityRate
 from .molecules import MoleculeMetrics
@@ -23,7 +23,7 @@ class EhrlichFeasibility(FeasibilityRate):
     """
 
     def __init__(self, path: str, **kwargs: Any) -> None:
-        reward = domain_reward(read_sequence_config(path)["metadata"])
+        reward = domain_reward(read_domain(path))
         if not isinstance(reward, EhrlichReward):
             raise ValueError(f"the model at {path!r} was not pretrained on an Ehrlich instance")
         super().__init__(self._feasible, **kwargs)
@@ -46,9 +46,9 @@ class MosesMetrics(MoleculeMetrics):
     """
 
     def __init__(self, path: str, radius: int = 2, bits: int = 2048, **kwargs: Any) -> None:
-        metadata = read_sequence_config(path)["metadata"]
-        if metadata.get("domain") != "moses":
+        domain = read_domain(path)
+        if domain.domain != "moses":
             raise ValueError(f"the model at {path!r} was not pretrained on MOSES molecules")
-        alphabet = SelfiesAlphabet(metadata["tokens"], metadata["length"])
-        training = moses_smiles(metadata["size"], metadata["seed"])
+        alphabet = SelfiesAlphabet(domain.instance.tokens, domain.length)
+        training = moses_smiles(domain.instance.size, domain.instance.seed)
         super().__init__(alphabet.decode, training, radius, bits, **kwargs)

@@ -5,26 +5,34 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from .ehrlich import EhrlichReward
+from .metadata import EhrlichInstance, SequenceDomain
 from .molecules import MoleculeReward
 from .selfies_alphabet import SelfiesAlphabet
-from .sequence_sde import read_sequence_config
-
-DOMAINS = ("ehrlich", "moses")
+from .sequence_eps import read_domain
 
 
-def domain_reward(metadata: dict, prop: str = "qed") -> nn.Module:
-    """The genuine reward described by a saved model's ``metadata``.
+def domain_reward(domain: SequenceDomain, prop: str = "qed") -> nn.Module:
+    """The genuine reward of the data ``domain`` describes.
 
-    * ``{"domain": "ehrlich", "instance": {...}}``: :class:`EhrlichReward` of the instance;
-    * ``{"domain": "moses", "tokens": [...], "length": L, ...}``: :class:`MoleculeReward`
-      of ``prop`` (``"qed"`` or ``"sa"``) on that SELFIES alphabet.
+    * an :class:`EhrlichInstance`: :class:`EhrlichReward` of that instance with
+      ``num_states`` states and ``dim = length``;
+    * a :class:`MosesSubset`: :class:`MoleculeReward` of ``prop`` (``"qed"`` or
+      ``"sa"``) on its SELFIES alphabet.
     """
-    domain = metadata.get("domain")
-    if domain == "ehrlich":
-        return EhrlichReward(**metadata["instance"])
-    if domain == "moses":
-        return MoleculeReward(SelfiesAlphabet(metadata["tokens"], metadata["length"]), prop)
-    raise ValueError(f"metadata domain must be one of {DOMAINS}, got {domain!r}")
+    if not isinstance(domain, SequenceDomain):
+        raise ValueError(f"domain must be a SequenceDomain, got {type(domain).__name__}")
+    instance = domain.instance
+    if isinstance(instance, EhrlichInstance):
+        return EhrlichReward(
+            num_states=domain.num_states,
+            dim=domain.length,
+            num_motifs=instance.num_motifs,
+            motif_length=instance.motif_length,
+            quantization=instance.quantization,
+            epistasis_factor=instance.epistasis_factor,
+            random_seed=instance.random_seed,
+        )
+    return MoleculeReward(SelfiesAlphabet(instance.tokens, domain.length), prop)
 
 
 class GenuineReward(nn.Module):
@@ -32,8 +40,8 @@ class GenuineReward(nn.Module):
 
     ``r(x)`` ``(batch,)`` for one-hot samples ``x`` ``(batch, num_states, length)``:
     the Ehrlich value (0 when infeasible) or the QED/SA reward of the molecule, as
-    :func:`domain_reward` builds it from ``path``'s metadata. Usable from YAML, e.g. as
-    the ``genuine`` reward of :class:`rewardsde.callbacks.SampleEvaluation`.
+    :func:`domain_reward` builds it from ``path``'s :class:`SequenceDomain`. Usable
+    from YAML, e.g. as the ``genuine`` reward of :class:`rewardsde.callbacks.SampleEvaluation`.
 
     Args:
         path: a directory written by :meth:`SequenceEps.save_pretrained`.
@@ -42,7 +50,7 @@ class GenuineReward(nn.Module):
 
     def __init__(self, path: str, prop: str = "qed") -> None:
         super().__init__()
-        self.reward = domain_reward(read_sequence_config(path)["metadata"], prop)
+        self.reward = domain_reward(read_domain(path), prop)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.reward(x)

@@ -24,7 +24,7 @@ class EhrlichReward(nn.Module):
 
     The argmax makes ``r`` piecewise constant in ``x``: it has no useful gradient, so
     methods that backpropagate through the reward need a learned surrogate
-    (:class:`rewardsde.domains.SurrogateReward`).
+    (:class:`rewardsde.domains.PretrainedSurrogateReward`).
 
     Args:
         num_states: alphabet size ``V``.

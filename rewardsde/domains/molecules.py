@@ -57,7 +57,7 @@ class MoleculeReward(nn.Module):
     with ``m`` the molecule of ``alphabet.decode(x)`` and ``invalid_value`` where it
     has no atoms. Piecewise constant in ``x`` (argmax decode, RDKit in between): it
     has no gradient, so methods that backpropagate through the reward need a learned
-    surrogate (:class:`rewardsde.domains.SurrogateReward`).
+    surrogate (:class:`rewardsde.domains.PretrainedSurrogateReward`).
 
     Args:
         alphabet: the SELFIES alphabet the samples are written in.

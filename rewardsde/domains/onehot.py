@@ -1,37 +1,48 @@
-"""Token sequences as one-hot float tensors, and back by argmax."""
+"""The one code of token sequences as float tensors: ±1 one-hot vectors, and back by argmax."""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
+LOW, HIGH = -1.0, 1.0
 
-def one_hot(tokens: Tensor, num_states: int, low: float = 0.0, high: float = 1.0) -> Tensor:
+
+def one_hot(tokens: Tensor, num_states: int) -> Tensor:
     """Encode integer tokens ``(batch, length)`` as ``(batch, num_states, length)`` floats.
 
     Position ``j`` of sequence ``b`` becomes the scaled simplex vertex
 
-        x[b, :, j] = low + (high - low) · e_{tokens[b, j]},
+        x[b, :, j] = 2·e_{tokens[b, j]} - 1,
 
-    so ``low=0, high=1`` gives the plain one-hot code and ``low=-1, high=1`` a centred
-    code of unit magnitude, closer to the N(0, I) scale of a VP diffusion.
+    ``+1`` at the token and ``-1`` elsewhere: a centred code of unit magnitude, close
+    to the N(0, I) scale of a VP diffusion. It is the only code in the library: the
+    data modules, the x₀-parameterised :class:`rewardsde.domains.SequenceEps`
+    (:func:`from_probabilities`) and the tests all use it.
 
     Raises:
-        ValueError: for a tensor that is not ``(batch, length)`` integers, tokens
-            outside ``[0, num_states)``, or ``high <= low``.
+        ValueError: for a tensor that is not ``(batch, length)`` integers, or tokens
+            outside ``[0, num_states)``.
     """
     if tokens.dim() != 2 or tokens.is_floating_point() or tokens.is_complex():
         raise ValueError(f"tokens must be an integer tensor of shape (batch, length), got {tokens.dtype} {tuple(tokens.shape)}")
     if num_states < 2:
         raise ValueError(f"num_states must be at least 2, got {num_states}")
-    if not high > low:
-        raise ValueError(f"need high > low, got low={low}, high={high}")
     if tokens.numel() and (tokens.min() < 0 or tokens.max() >= num_states):
         raise ValueError(
             f"tokens must lie in [0, {num_states}), got values from {tokens.min().item()} to {tokens.max().item()}"
         )
     vertices = torch.nn.functional.one_hot(tokens.long(), num_states).transpose(1, 2)
-    return low + (high - low) * vertices.to(torch.get_default_dtype())
+    return from_probabilities(vertices.to(torch.get_default_dtype()))
+
+
+def from_probabilities(p: Tensor) -> Tensor:
+    """The point ``2·p - 1`` of the coded simplex for probabilities ``p`` over the states (dim 1).
+
+    ``(batch, num_states, length) -> (batch, num_states, length)``; a vertex ``e_a``
+    maps to :func:`one_hot`'s code of ``a``, and any ``p`` to the convex hull of the codes.
+    """
+    return LOW + (HIGH - LOW) * p
 
 
 def check_one_hot_shape(x: Tensor, num_states: int, length: int | None = None) -> None:

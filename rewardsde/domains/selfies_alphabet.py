@@ -76,9 +76,9 @@ class SelfiesAlphabet:
             rows.append([self.index[t] for t in symbols] + [0] * (self.length - len(symbols)))
         return torch.tensor(rows, dtype=torch.long).reshape(len(rows), self.length)
 
-    def encode(self, smiles: Sequence[str], low: float = 0.0, high: float = 1.0) -> Tensor:
-        """One-hot SELFIES ``(batch, num_states, length)``; see :func:`rewardsde.domains.one_hot`."""
-        return one_hot(self.token_ids(smiles), self.num_states, low, high)
+    def encode(self, smiles: Sequence[str]) -> Tensor:
+        """One-hot SELFIES ``(batch, num_states, length)`` in the ±1 code of :func:`rewardsde.domains.one_hot`."""
+        return one_hot(self.token_ids(smiles), self.num_states)
 
     def to_smiles(self, token_ids: Tensor) -> list[str]:
         """SMILES of token indices ``(batch, length)``."""

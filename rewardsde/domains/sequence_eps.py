@@ -1,4 +1,4 @@
-"""A small 1-D convolutional ε-network for one-hot sequences."""
+"""ε of a one-hot sequence denoiser: the ε/x₀ preconditioning around a :class:`SequenceBackbone`."""
 
 from __future__ import annotations
 
@@ -6,71 +6,53 @@ import json
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 from torch import Tensor, nn
 
-from ..nets import TIME_FEATURES, time_features
 from ..schedule import VPSchedule
-from .onehot import check_one_hot_shape
+from .metadata import SequenceDomain
+from .onehot import from_probabilities
 
 FORMAT = "rewardsde.SequenceEps"
 PARAMETERISATIONS = ("eps", "x0")
-CONFIG = "config.json"
-WEIGHTS = "model.safetensors"
-
-
-class _Block(nn.Module):
-    """``h + conv(SiLU(conv(SiLU(norm(h))) + W·τ(s)))``: a residual block with the time added in."""
-
-    def __init__(self, channels: int, kernel_size: int) -> None:
-        super().__init__()
-        self.norm = nn.GroupNorm(1, channels)
-        self.first = nn.Conv1d(channels, channels, kernel_size, padding=kernel_size // 2)
-        self.time = nn.Linear(TIME_FEATURES, channels)
-        self.second = nn.Conv1d(channels, channels, kernel_size, padding=kernel_size // 2)
-        self.act = nn.SiLU()
-
-    def forward(self, h: Tensor, features: Tensor) -> Tensor:
-        inner = self.first(self.act(self.norm(h))) + self.time(features)[:, :, None]
-        return h + self.second(self.act(inner))
+CONFIG = "sequence_model.json"
+BACKBONE = "backbone"
+BACKBONE_FILES = ("config.json", "diffusion_pytorch_model.safetensors")
+ARCHITECTURE = ("num_states", "length", "channels", "depth", "kernel_size")
+REQUIRED = ("parameterisation", "schedule", "s_min", "metadata")
 
 
 class SequenceEps(nn.Module):
     """``ε(x, s)`` for sequences ``x`` of shape ``(batch, num_states, length)`` at diffusion time ``s``.
 
-    The states are the input channels of a stack of residual 1-D convolutions; a
-    learned position embedding ``(channels, length)`` is added after the input
-    projection and sinusoidal features of ``s`` enter every block, giving
-    ``h(x, s) = W_out · blocks(W_in x + P, τ(s))`` of the shape of ``x``. Then
+    A :class:`rewardsde.domains.SequenceBackbone` ``h(x, s)`` of the shape of ``x``
+    (built from the arguments below; :attr:`backbone`) is read as
 
     * ``parameterisation="eps"``: ``ε(x, s) = h(x, s)``;
-    * ``parameterisation="x0"``: ``h`` are per-position logits over the states, the
-      denoised sequence is the point of the (±1-coded) simplex
+    * ``parameterisation="x0"``: per-position logits over the states. The denoised
+      sequence is the point of the coded simplex (:func:`rewardsde.domains.from_probabilities`)
 
           x̂₀(x, s) = 2·softmax_k(h(x, s)) - 1,   (batch, num_states, length),
 
       and since ``x = √ᾱ(s)·x₀ + σ_s·ε`` under the VP ``schedule``,
 
-          ε(x, s) = (x - √ᾱ(s)·x̂₀(x, s)) / σ_s.
+          ε̂(x, s) = (x - √ᾱ(s)·x̂₀(x, s)) / σ_s.
 
-      The denoiser then stays inside the convex hull of the valid tokens (one-hot
-      data coded ``-1``/``+1``, as the sequence and SELFIES data modules code them),
-      and the ε-loss of :class:`PretrainModule` is the x₀-loss weighted by
-      ``SNR = ᾱ(s)/σ_s²``, or by ``min(SNR, γ)`` with ``min_snr_gamma=γ`` (which
-      the pretraining configs use). ``schedule`` must be the one the model is
-      trained and sampled with: :meth:`save_pretrained` refuses another.
+      The denoiser then stays inside the convex hull of the valid tokens (the ±1
+      code of :func:`rewardsde.domains.one_hot`, the only one the data use), and the
+      ε-loss of pretraining is the x₀-loss weighted by ``SNR = ᾱ(s)/σ_s²``, or by
+      ``min(SNR, γ)`` with ``min_snr_gamma=γ`` (which the pretraining configs use).
+      ``schedule`` must be the one the model is trained and sampled with:
+      :meth:`save_pretrained` refuses another.
 
     Use it as the ``network`` of :class:`rewardsde.PretrainedSDE` with
-    ``event_shape=(num_states, length)``. The output layer starts at zero (ε = 0, or
-    a uniform x̂₀). :meth:`save_pretrained` writes it with its VP schedule to a
-    directory that :class:`rewardsde.domains.SequenceSDE` loads.
+    ``event_shape=(num_states, length)``. The backbone's output layer starts at zero
+    (ε = 0, or a uniform x̂₀). :meth:`save_pretrained` writes it with its VP schedule
+    to a directory that :meth:`from_pretrained` and :class:`rewardsde.domains.SequenceSDE` load.
 
     Args:
         num_states: size of the token alphabet (input and output channels).
         length: sequence length.
-        channels: hidden channels.
-        depth: number of residual blocks.
-        kernel_size: odd convolution width.
+        channels, depth, kernel_size: the backbone's width, residual blocks and odd convolution width.
         parameterisation: ``"eps"`` or ``"x0"``, as above.
         schedule: the VP schedule of the ``"x0"`` parameterisation; default
             ``VPSchedule()``, the default of :class:`PretrainModule`.
@@ -92,68 +74,128 @@ class SequenceEps(nn.Module):
         schedule: VPSchedule | None = None,
     ) -> None:
         super().__init__()
-        if num_states < 2 or length < 1:
-            raise ValueError(f"need num_states >= 2 and length >= 1, got {num_states} and {length}")
-        if channels < 1 or depth < 1 or kernel_size < 1 or kernel_size % 2 == 0:
-            raise ValueError(
-                f"need channels >= 1, depth >= 1 and an odd kernel_size; got {channels}, {depth}, {kernel_size}"
-            )
+        from .sequence_backbone import SequenceBackbone
+
         if parameterisation not in PARAMETERISATIONS:
             raise ValueError(f"parameterisation must be one of {PARAMETERISATIONS}, got {parameterisation!r}")
-        self.num_states = num_states
-        self.length = length
+        self.backbone = SequenceBackbone(num_states, length, channels, depth, kernel_size)
         self.parameterisation = parameterisation
         self.schedule = schedule or VPSchedule()
-        self.config = {
-            "num_states": num_states, "length": length, "channels": channels, "depth": depth,
-            "kernel_size": kernel_size, "parameterisation": parameterisation,
-        }
-        self.inp = nn.Conv1d(num_states, channels, 1)
-        self.position = nn.Parameter(torch.zeros(channels, length))
-        self.blocks = nn.ModuleList(_Block(channels, kernel_size) for _ in range(depth))
-        self.out = nn.Conv1d(channels, num_states, 1)
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
+
+    @property
+    def num_states(self) -> int:
+        return self.backbone.config.num_states
+
+    @property
+    def length(self) -> int:
+        return self.backbone.config.length
 
     def forward(self, x: Tensor, s: Tensor) -> Tensor:
-        check_one_hot_shape(x, self.num_states, self.length)
-        features = time_features(s, x.shape[0]).to(x)
-        h = self.inp(x) + self.position
-        for block in self.blocks:
-            h = block(h, features)
+        h = self.backbone(x, s)
         if self.parameterisation == "eps":
-            return self.out(h)
+            return h
         time = torch.as_tensor(s).to(x).reshape(-1).expand(x.shape[0])[:, None, None]
-        denoised = 2.0 * torch.softmax(self.out(h), dim=1) - 1.0
+        denoised = from_probabilities(torch.softmax(h, dim=1))
         return (x - self.schedule.alpha_bar(time).sqrt() * denoised) / self.schedule.sigma(time)
 
     def save_pretrained(
-        self, directory: str | Path, schedule: VPSchedule, s_min: float = 1e-3, metadata: dict | None = None
+        self,
+        directory: str | Path,
+        schedule: VPSchedule,
+        s_min: float = 1e-3,
+        metadata: SequenceDomain | dict | None = None,
     ) -> None:
-        """Write ``directory/config.json`` and ``directory/model.safetensors``.
+        """Write ``directory/sequence_model.json`` and the backbone to ``directory/backbone``.
 
-        ``config.json`` holds the constructor arguments (``"network"``), the VP
-        schedule (``"schedule"``: ``beta_min``, ``beta_max``, ``kind``), ``"s_min"``
-        and ``"metadata"``: what the data were (e.g. the Ehrlich instance or the
-        SELFIES alphabet), a JSON-serialisable dict or ``None``.
+        The JSON holds ``"parameterisation"``, the VP schedule (``"schedule"``:
+        ``beta_min``, ``beta_max``, ``kind``), ``"s_min"`` and ``"metadata"``: the
+        :class:`SequenceDomain` of the data (:meth:`SequenceDomain.to_dict`; a dict is
+        read with :meth:`SequenceDomain.from_dict` first) or ``None``. The backbone is
+        saved by diffusers' ``ModelMixin.save_pretrained`` (``config.json`` and
+        ``diffusion_pytorch_model.safetensors``).
 
         Raises:
-            ValueError: for an ``"x0"`` network whose own schedule is not ``schedule``.
+            ValueError: for an ``"x0"`` network whose own schedule is not ``schedule``,
+                or metadata that is not a valid :class:`SequenceDomain`.
         """
         if self.parameterisation == "x0" and repr(schedule) != repr(self.schedule):
             raise ValueError(
                 f"this x0-parameterised network computes ε with {self.schedule}, not the {schedule} it would be "
                 "saved with; give SequenceEps the schedule of the PretrainModule"
             )
+        domain = SequenceDomain.from_dict(metadata) if isinstance(metadata, dict) else metadata
+        if domain is not None and not isinstance(domain, SequenceDomain):
+            raise ValueError(f"metadata must be a SequenceDomain, a dict or None, got {type(metadata).__name__}")
+        if domain is not None and (domain.num_states, domain.length) != (self.num_states, self.length):
+            raise ValueError(
+                f"metadata describes sequences ({domain.num_states}, {domain.length}), "
+                f"but the network takes ({self.num_states}, {self.length})"
+            )
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         config = {
             "format": FORMAT,
-            "network": self.config,
+            "parameterisation": self.parameterisation,
             "schedule": {"beta_min": schedule.beta_min, "beta_max": schedule.beta_max, "kind": schedule.kind},
             "s_min": float(s_min),
-            "metadata": metadata or {},
+            "metadata": None if domain is None else domain.to_dict(),
         }
+        self.backbone.save_pretrained(str(directory / BACKBONE), safe_serialization=True)
         (directory / CONFIG).write_text(json.dumps(config, indent=2))
-        state = {name: value.detach().cpu().contiguous() for name, value in self.state_dict().items()}
-        save_file(state, str(directory / WEIGHTS))
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path) -> "SequenceEps":
+        """The network saved at ``path`` by :meth:`save_pretrained`, with its saved schedule.
+
+        Raises:
+            ValueError: as :func:`read_sequence_config`, or for weights that do not load.
+        """
+        from .sequence_backbone import SequenceBackbone
+
+        config = read_sequence_config(path)
+        backbone_path = Path(path) / BACKBONE
+        try:
+            backbone = SequenceBackbone.from_pretrained(str(backbone_path))
+        except Exception as error:  # diffusers and safetensors raise several types for a damaged file
+            raise ValueError(f"could not load the backbone in {str(backbone_path)!r}: {error}") from error
+        architecture = {key: backbone.config[key] for key in ARCHITECTURE}
+        network = cls(**architecture, parameterisation=config["parameterisation"], schedule=VPSchedule(**config["schedule"]))
+        network.backbone = backbone
+        return network
+
+
+def read_sequence_config(path: str | Path) -> dict:
+    """The ``sequence_model.json`` of a directory written by :meth:`SequenceEps.save_pretrained`,
+    with ``"metadata"`` read as a :class:`SequenceDomain` (or ``None``).
+
+    Raises:
+        ValueError: when the directory does not exist, lacks a file, or the config is
+            not a saved ``SequenceEps`` or has bad metadata.
+    """
+    directory = Path(path)
+    if not directory.is_dir():
+        raise ValueError(f"sequence model directory {str(directory)!r} does not exist; pretrain one first")
+    files = [CONFIG, *(f"{BACKBONE}/{name}" for name in BACKBONE_FILES)]
+    missing = [name for name in files if not (directory / name).is_file()]
+    if missing:
+        raise ValueError(f"sequence model directory {str(directory)!r} is incomplete: {', '.join(missing)} missing")
+    config = json.loads((directory / CONFIG).read_text())
+    absent = [key for key in REQUIRED if key not in config]
+    if config.get("format") != FORMAT or absent:
+        raise ValueError(
+            f"{str(directory / CONFIG)!r} is not a saved {FORMAT} (format {config.get('format')!r}, missing {absent})"
+        )
+    metadata = config["metadata"]
+    return {**config, "metadata": None if metadata is None else SequenceDomain.from_dict(metadata)}
+
+
+def read_domain(path: str | Path) -> SequenceDomain:
+    """The :class:`SequenceDomain` saved with the sequence model at ``path``.
+
+    Raises:
+        ValueError: as :func:`read_sequence_config`, or when the model was saved without one.
+    """
+    domain = read_sequence_config(path)["metadata"]
+    if domain is None:
+        raise ValueError(f"the sequence model at {str(path)!r} was saved without metadata describing its data")
+    return domain

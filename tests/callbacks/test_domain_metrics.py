@@ -22,8 +22,8 @@ def test_feasibility_rate_counts_over_updates():
 def test_hamming_diversity_by_hand():
     tokens = torch.tensor([[0, 1, 2, 3], [0, 1, 1, 3], [2, 2, 2, 2]])  # distances 1, 3, 4
     metric = HammingDiversity()
-    metric.update(one_hot(tokens[:1], 4, low=-1.0))
-    metric.update(one_hot(tokens[1:], 4, low=-1.0))
+    metric.update(one_hot(tokens[:1], 4))
+    metric.update(one_hot(tokens[1:], 4))
     assert metric.compute().item() == 8 / 3
 
 

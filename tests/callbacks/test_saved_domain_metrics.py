@@ -14,7 +14,7 @@ def test_ehrlich_feasibility_of_data_and_of_a_banned_transition(tmp_path):
     banned = (reward.function.transition_matrix == 0).nonzero()[0]
     bad = tokens[:2].clone()
     bad[:, :2] = banned
-    metric.update(one_hot(torch.cat([tokens, bad]), 20, -1.0, 1.0))
+    metric.update(one_hot(torch.cat([tokens, bad]), 20))
     assert metric.compute().item() == pytest.approx(8 / 10)
     with pytest.raises(ValueError, match="not pretrained on an Ehrlich instance"):
         EhrlichFeasibility(str(save_moses_model(tmp_path / "moses", num_states=4, length=3)))

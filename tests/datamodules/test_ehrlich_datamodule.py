@@ -3,8 +3,9 @@ import pytest
 import torch
 from jsonargparse import ArgumentParser
 
+from rewardsde import VPSchedule
 from rewardsde.datamodules import EhrlichDataModule
-from rewardsde.domains import decode
+from rewardsde.domains import EhrlichInstance, GenuineReward, SequenceDomain, SequenceEps, decode, read_domain
 
 
 class _Recorder(L.LightningModule):
@@ -59,3 +60,18 @@ def test_bad_arguments_are_named():
         EhrlichDataModule(batch_size=0)
     with pytest.raises(ValueError, match="seed must be non-negative, got -1"):
         EhrlichDataModule(num_states=6, dim=10, num_motifs=1, motif_length=3, seed=-1)
+
+
+def test_every_instance_parameter_survives_a_save_and_load(tmp_path):
+    """The saved domain rebuilds the very instance: the same parameters, and the same values on its data,
+    which the epistasis factor changes (so a dropped factor would show)."""
+    data = EhrlichDataModule(num_states=8, dim=12, num_motifs=2, motif_length=3, quantization=2,
+                             epistasis_factor=0.5, random_seed=7, batch_size=64)
+    SequenceEps(8, 12, channels=4, depth=1).save_pretrained(tmp_path / "model", VPSchedule(), metadata=data.metadata)
+    assert read_domain(tmp_path / "model") == data.metadata == SequenceDomain(
+        8, 12, EhrlichInstance(num_motifs=2, motif_length=3, quantization=2, epistasis_factor=0.5, random_seed=7))
+    x = data.draw(torch.Generator().manual_seed(0))
+    values = GenuineReward(str(tmp_path / "model"))(x)
+    assert torch.equal(values, data.reward(x))
+    plain = EhrlichDataModule(num_states=8, dim=12, num_motifs=2, motif_length=3, quantization=2, random_seed=7)
+    assert not torch.equal(values, plain.reward(x)), "the epistasis factor changes the values"

@@ -24,7 +24,7 @@ def test_feasibility_agrees_with_holo_and_infeasible_is_never_minus_inf(reward, 
     raw = reward.function(uniform)
     feasible = reward.feasible(uniform)
     assert torch.equal(feasible, torch.isfinite(raw)) and 0 < feasible.sum() < 50
-    values = reward(one_hot(uniform, 20, low=-1.0, high=1.0))
+    values = reward(one_hot(uniform, 20))
     assert torch.isfinite(values).all()
     assert (values[~feasible] == 0).all() and torch.equal(values[feasible], raw[feasible])
     penalised = EhrlichReward(20, 32, 2, 4, random_seed=0, infeasible_value=-1.0)

@@ -1,17 +1,24 @@
 import pytest
 import torch
 
-from rewardsde.domains import check_one_hot_shape, decode, one_hot
+from rewardsde.domains import check_one_hot_shape, decode, from_probabilities, one_hot
 
 
-def test_round_trip_and_scaled_vertices(generator):
+def test_round_trip_and_the_plus_minus_one_code(generator):
     tokens = torch.randint(0, 5, (6, 9), generator=generator)
-    x = one_hot(tokens, 5, low=-1.0, high=1.0)
+    x = one_hot(tokens, 5)
     assert x.shape == (6, 5, 9) and x.dtype == torch.get_default_dtype()
     assert torch.equal(decode(x), tokens)
+    assert set(x.unique().tolist()) == {-1.0, 1.0}
     assert torch.equal((x == 1).sum(dim=1), torch.ones(6, 9, dtype=torch.long))
-    assert torch.equal(x.sum(dim=1), torch.full((6, 9), -3.0))
     assert torch.equal(x[0, tokens[0, 2], 2], torch.tensor(1.0))
+
+
+def test_probabilities_map_vertices_to_codes_and_the_uniform_law_to_the_centre():
+    tokens = torch.tensor([[0, 2, 1]])
+    vertices = torch.nn.functional.one_hot(tokens, 3).transpose(1, 2).float()
+    assert torch.equal(from_probabilities(vertices), one_hot(tokens, 3))
+    assert torch.equal(from_probabilities(torch.full((1, 4, 2), 0.25)), torch.full((1, 4, 2), -0.5))
 
 
 def test_decode_takes_the_argmax_of_noisy_codes(generator):
@@ -35,9 +42,7 @@ def test_bad_tokens_are_named(tokens, num_states, match):
         one_hot(tokens, num_states)
 
 
-def test_bad_scale_and_shapes_are_named():
-    with pytest.raises(ValueError, match="high > low"):
-        one_hot(torch.zeros(1, 2, dtype=torch.long), 3, low=1.0, high=1.0)
+def test_bad_shapes_are_named():
     with pytest.raises(ValueError, match=r"\(batch, 4, 8\), got \(2, 5, 8\)"):
         check_one_hot_shape(torch.zeros(2, 5, 8), 4, 8)
     with pytest.raises(ValueError, match=r"got \(2, 4\)"):

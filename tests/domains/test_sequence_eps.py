@@ -1,15 +1,17 @@
+import json
+
 import pytest
 import torch
 
 from rewardsde import PretrainedSDE, VPSchedule
-from rewardsde.domains import SequenceEps, SequenceSDE
+from rewardsde.domains import SequenceBackbone, SequenceEps, SequenceSDE, one_hot
 
 
 def test_shape_time_dependence_and_use_as_pretrained_network(generator):
     net = SequenceEps(num_states=6, length=10, channels=16, depth=2)
     x = torch.randn(4, 6, 10, generator=generator)
     assert torch.equal(net(x, torch.rand(4)), torch.zeros(4, 6, 10)), "the output layer starts at zero"
-    torch.nn.init.normal_(net.out.weight, generator=generator)
+    torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
     early, late = net(x, torch.full((4,), 0.1)), net(x, torch.full((4,), 0.9))
     assert early.shape == (4, 6, 10) and not torch.allclose(early, late)
     sde = PretrainedSDE(net, event_shape=(6, 10), schedule=VPSchedule())
@@ -18,7 +20,7 @@ def test_shape_time_dependence_and_use_as_pretrained_network(generator):
 
 def test_gradients_reach_every_parameter(generator):
     net = SequenceEps(num_states=3, length=5, channels=8, depth=1)
-    torch.nn.init.normal_(net.out.weight, generator=generator)
+    torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
     net(torch.randn(2, 3, 5, generator=generator), torch.rand(2)).square().sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in net.parameters())
 
@@ -31,6 +33,8 @@ def test_bad_shapes_and_sizes_are_named():
         SequenceEps(4, 8, kernel_size=4)
     with pytest.raises(ValueError, match="num_states >= 2"):
         SequenceEps(1, 8)
+    with pytest.raises(ValueError, match="parameterisation must be one of .* got 'logits'"):
+        SequenceEps(4, 6, parameterisation="logits")
 
 
 def test_x0_parameterisation_denoises_inside_the_simplex_and_inverts_the_noising(generator):
@@ -38,29 +42,51 @@ def test_x0_parameterisation_denoises_inside_the_simplex_and_inverts_the_noising
     and a network sure of the clean tokens must return the very noise that made x."""
     schedule = VPSchedule(0.2, 15.0)
     net = SequenceEps(num_states=5, length=7, channels=8, depth=1, parameterisation="x0", schedule=schedule)
-    torch.nn.init.normal_(net.out.weight, std=3.0, generator=generator)
+    torch.nn.init.normal_(net.backbone.out.weight, std=3.0, generator=generator)
     x, s = torch.randn(3, 5, 7, generator=generator), torch.rand(3, generator=generator)
     root, sigma = schedule.alpha_bar(s).sqrt()[:, None, None], schedule.sigma(s)[:, None, None]
     denoised = (x - sigma * net(x, s)) / root
     assert denoised.min() >= -1 - 1e-4 and denoised.max() <= 1 + 1e-4
     assert torch.allclose(denoised.sum(dim=1), torch.full((3, 7), 2.0 - 5), atol=1e-4)
     assert not torch.allclose(denoised, denoised[:1].expand_as(denoised)), "x̂₀ depends on x"
-    net.out.weight.data.zero_()
+    net.backbone.out.weight.data.zero_()
     with torch.no_grad():
-        net.out.bias.copy_(torch.tensor([50.0, 0, 0, 0, 0]))
-    clean = torch.nn.functional.one_hot(torch.zeros(3, 7, dtype=torch.long), 5).transpose(1, 2) * 2.0 - 1
+        net.backbone.out.bias.copy_(torch.tensor([50.0, 0, 0, 0, 0]))
+    clean = one_hot(torch.zeros(3, 7, dtype=torch.long), 5)
     noise = torch.randn(3, 5, 7, generator=generator)
     assert torch.allclose(net(root * clean + sigma * noise, s), noise, atol=1e-4)
 
 
-def test_x0_network_saves_its_parameterisation_and_refuses_another_schedule(tmp_path, generator):
+@pytest.mark.parametrize("parameterisation", ["eps", "x0"])
+def test_save_and_load_round_trip_keeps_the_network_and_its_schedule(tmp_path, generator, parameterisation):
+    schedule = VPSchedule(0.2, 15.0, "scaled_linear")
+    net = SequenceEps(4, 6, channels=8, depth=2, kernel_size=3, parameterisation=parameterisation, schedule=schedule)
+    torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
+    net.save_pretrained(tmp_path / "model", schedule, s_min=0.02)
+    loaded = SequenceEps.from_pretrained(tmp_path / "model")
+    x, s = torch.randn(2, 4, 6, generator=generator), torch.rand(2, generator=generator)
+    assert loaded.parameterisation == parameterisation and repr(loaded.schedule) == repr(schedule)
+    assert torch.equal(loaded(x, s), net(x, s))
+    assert dict(loaded.backbone.config).items() >= {"num_states": 4, "length": 6, "channels": 8, "depth": 2,
+                                                     "kernel_size": 3}.items()
+    assert json.loads((tmp_path / "model" / "sequence_model.json").read_text())["s_min"] == 0.02
+
+
+def test_the_backbone_loads_on_its_own_through_diffusers(tmp_path, generator):
+    """The backbone directory is a plain diffusers model: ``ModelMixin.from_pretrained`` reads it."""
+    net = SequenceEps(3, 5, channels=8, depth=1)
+    torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
+    net.save_pretrained(tmp_path / "model", VPSchedule())
+    backbone = SequenceBackbone.from_pretrained(str(tmp_path / "model" / "backbone"))
+    x, s = torch.randn(2, 3, 5, generator=generator), torch.rand(2, generator=generator)
+    assert torch.equal(backbone(x, s), net.backbone(x, s))
+
+
+def test_x0_network_refuses_another_schedule_and_metadata_of_another_shape(tmp_path):
     net = SequenceEps(4, 6, channels=8, depth=1, parameterisation="x0", schedule=VPSchedule(0.2, 15.0))
-    torch.nn.init.normal_(net.out.weight, generator=generator)
     with pytest.raises(ValueError, match=r"computes ε with VPSchedule\(beta_min=0.2, beta_max=15.0"):
         net.save_pretrained(tmp_path / "model", VPSchedule())
-    net.save_pretrained(tmp_path / "model", VPSchedule(0.2, 15.0))
-    sde = SequenceSDE(str(tmp_path / "model"))
-    x, s = torch.randn(2, 4, 6, generator=generator), torch.rand(2, generator=generator)
-    assert sde.network.parameterisation == "x0" and torch.equal(sde.network(x, s), net(x, s))
-    with pytest.raises(ValueError, match="parameterisation must be one of .* got 'logits'"):
-        SequenceEps(4, 6, parameterisation="logits")
+    metadata = {"domain": "ehrlich", "num_states": 4, "length": 8, "instance": {"num_motifs": 1, "motif_length": 2}}
+    with pytest.raises(ValueError, match=r"describes sequences \(4, 8\), but the network takes \(4, 6\)"):
+        net.save_pretrained(tmp_path / "model", VPSchedule(0.2, 15.0), metadata=metadata)
+    assert not (tmp_path / "model").exists(), "nothing is written when the arguments are refused"

@@ -65,7 +65,7 @@ def test_a_network_with_its_own_save_pretrained_saves_the_ema_model(tmp_path, ge
     from rewardsde.domains import SequenceEps, SequenceSDE
 
     module = PretrainModule(SequenceEps(4, 6, channels=8, depth=1), event_shape=[4, 6], schedule=VPSchedule(0.1, 12.0))
-    torch.nn.init.normal_(module.ema.module.out.weight, generator=generator)
+    torch.nn.init.normal_(module.ema.module.backbone.out.weight, generator=generator)
     module.save_pretrained(tmp_path / "model")
     sde = SequenceSDE(str(tmp_path / "model"))
     x, s = torch.randn(2, 4, 6, generator=generator), torch.rand(2, generator=generator)

@@ -1,0 +1,75 @@
+"""A 1-D convolutional network on one-hot sequences, saved and loaded by diffusers' ``ModelMixin``."""
+
+from __future__ import annotations
+
+import torch
+from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.modeling_utils import ModelMixin
+from torch import Tensor, nn
+
+from ..nets import TIME_FEATURES, time_features
+from .onehot import check_one_hot_shape
+
+
+class _Block(nn.Module):
+    """``h + conv(SiLU(conv(SiLU(norm(h))) + W·τ(s)))``: a residual block with the time added in."""
+
+    def __init__(self, channels: int, kernel_size: int) -> None:
+        super().__init__()
+        self.norm = nn.GroupNorm(1, channels)
+        self.first = nn.Conv1d(channels, channels, kernel_size, padding=kernel_size // 2)
+        self.time = nn.Linear(TIME_FEATURES, channels)
+        self.second = nn.Conv1d(channels, channels, kernel_size, padding=kernel_size // 2)
+        self.act = nn.SiLU()
+
+    def forward(self, h: Tensor, features: Tensor) -> Tensor:
+        inner = self.first(self.act(self.norm(h))) + self.time(features)[:, :, None]
+        return h + self.second(self.act(inner))
+
+
+class SequenceBackbone(ModelMixin, ConfigMixin):
+    """``h(x, s)``: ``(batch, num_states, length)`` outputs for sequences ``x`` of that shape at time ``s``.
+
+    The states are the input channels of a stack of residual 1-D convolutions; a
+    learned position embedding ``(channels, length)`` is added after the input
+    projection and sinusoidal features ``τ(s)`` enter every block:
+
+        h(x, s) = W_out · blocks(W_in x + P, τ(s)).
+
+    It knows nothing of the noise schedule: :class:`rewardsde.domains.SequenceEps`
+    reads ``h`` as ε or as x₀-logits. The output layer starts at zero. Saved and
+    loaded like any diffusers model (``save_pretrained``/``from_pretrained``: a
+    ``config.json`` of the arguments below and the weights in safetensors).
+
+    Args:
+        num_states: size of the token alphabet (input and output channels).
+        length: sequence length.
+        channels: hidden channels.
+        depth: number of residual blocks.
+        kernel_size: odd convolution width.
+    """
+
+    @register_to_config
+    def __init__(self, num_states: int, length: int, channels: int = 64, depth: int = 4, kernel_size: int = 5) -> None:
+        super().__init__()
+        if num_states < 2 or length < 1:
+            raise ValueError(f"need num_states >= 2 and length >= 1, got {num_states} and {length}")
+        if channels < 1 or depth < 1 or kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(
+                f"need channels >= 1, depth >= 1 and an odd kernel_size; got {channels}, {depth}, {kernel_size}"
+            )
+        self.inp = nn.Conv1d(num_states, channels, 1)
+        self.position = nn.Parameter(torch.zeros(channels, length))
+        self.blocks = nn.ModuleList(_Block(channels, kernel_size) for _ in range(depth))
+        self.out = nn.Conv1d(channels, num_states, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: Tensor, s: Tensor) -> Tensor:
+        """``(batch, num_states, length)``, ``s`` a scalar or ``(batch,)`` ``->`` ``(batch, num_states, length)``."""
+        check_one_hot_shape(x, self.config.num_states, self.config.length)
+        features = time_features(s, x.shape[0]).to(x)
+        h = self.inp(x) + self.position
+        for block in self.blocks:
+            h = block(h, features)
+        return self.out(h)
