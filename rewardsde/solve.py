@@ -71,8 +71,11 @@ def solve(
             method it is ``torchsde.sdeint_adjoint`` with ``adjoint_method``.
         ``direct``: backprop through ``torchsde.sdeint``; set
             ``sde.checkpoint = True`` to recompute network calls in the backward pass.
-        ``truncated``: gradients flow through the last ``truncate`` steps only
-            (the DRaFT-K / AlignProp estimator); the earlier steps run without a graph.
+        ``truncated``: gradients flow through the drift evaluated in the last
+            ``truncate`` steps only, ``τ ≥ N - K`` in solver time (the DRaFT-K /
+            AlignProp estimator); earlier drift calls run without a graph, and ``x0``
+            gets no gradient when ``K < N``. One uninterrupted solve, so a solver
+            with state of its own (reversible Heun's ``z``) steps exactly as ``direct``.
 
     Args:
         sde: the controlled SDE.
@@ -121,11 +124,8 @@ def solve(
         y = torchsde.sdeint(stepped, y0, grid(0, steps), bm=brownian, method=method, dt=1.0)[-1]
     else:
         split = steps - truncate
-        y_split = y0
-        if split > 0:
-            with torch.no_grad():
-                y_split = torchsde.sdeint(stepped, y0, grid(0, split), bm=brownian, method=method, dt=1.0)[-1]
-        y = torchsde.sdeint(stepped, y_split, grid(split, steps), bm=brownian, method=method, dt=1.0)[-1]
+        start = y0.detach() if split > 0 else y0
+        y = torchsde.sdeint(_Truncated(stepped, split), start, grid(0, steps), bm=brownian, method=method, dt=1.0)[-1]
 
     size = sde.reference.event_size
     previous_cost = y[:, size + 1] if costs == 2 else None
@@ -157,6 +157,24 @@ class _UnitSteps(nn.Module):
 
     def g(self, tau: Tensor, y: Tensor) -> Tensor:
         return self.sqrt_h * self.sde.g(self.origin + self.h * tau, y)
+
+
+class _Truncated(nn.Module):
+    """``stepped`` with its drift computed without a graph before solver time ``split``."""
+
+    def __init__(self, stepped: _UnitSteps, split: int) -> None:
+        super().__init__()
+        self.stepped, self.split = stepped, split
+        self.noise_type, self.sde_type = stepped.noise_type, stepped.sde_type
+
+    def f(self, tau: Tensor, y: Tensor) -> Tensor:
+        if float(tau) < self.split:
+            with torch.no_grad():
+                return self.stepped.f(tau, y)
+        return self.stepped.f(tau, y)
+
+    def g(self, tau: Tensor, y: Tensor) -> Tensor:
+        return self.stepped.g(tau, y)
 
 
 def check_solver_options(

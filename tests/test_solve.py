@@ -53,22 +53,13 @@ def test_truncated_gradients_do_not_reach_the_start(float64_problem):
     assert start.grad is None
 
 
-SPLIT_REVERSIBLE_HEUN = pytest.mark.xfail(
-    strict=True,
-    reason="truncated solves reversible Heun in two sdeint calls; the second restarts its "
-    "auxiliary state z at y, so the chain (and the forward values) change",
-)
-
-
 @pytest.mark.parametrize(
     "backend, method",
     [
         (backend, method)
         for backend in ("adjoint", "direct", "truncated")
         for method in ("reversible_heun", "euler", "midpoint")
-        if (backend, method) != ("truncated", "reversible_heun")
-    ]
-    + [pytest.param("truncated", "reversible_heun", marks=SPLIT_REVERSIBLE_HEUN)],
+    ],
 )
 def test_back_ends_agree_on_the_forward_values(float64_problem, backend, method):
     """The back ends differ only in how they differentiate: for one seed, a non-zero control
