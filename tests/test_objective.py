@@ -4,22 +4,10 @@ import math
 
 import pytest
 import torch
-from torch import nn
 
 from rewardsde import ElegantObjective, FineTunedSampler, LearnedInitialLaw, NetworkCorrection
 from rewardsde.analytic import BrownianPrior, LinearReward
-from rewardsde.corrections import DriftCorrection
-
-
-class ConstantControl(DriftCorrection):
-    """``a(t, x) = θ``, a learnable constant: ``x_1 = x_0 + θ + W_1`` on the Brownian prior with c = 1."""
-
-    def __init__(self, value: float) -> None:
-        super().__init__()
-        self.theta = nn.Parameter(torch.tensor([value], dtype=torch.float64))
-
-    def forward(self, t, x):
-        return self.reference.drift(t, x), self.theta.expand_as(x)
+from tests.helpers.controls import ConstantControl
 
 
 def _objective(alpha=0.5, beta=0.0, value=0.8, previous=False, law=None):
