@@ -6,6 +6,8 @@ import torch
 from rewardsde import ControlledSDE, NetworkCorrection
 from rewardsde.analytic import BrownianPrior
 
+pytestmark = pytest.mark.core
+
 
 def test_controlled_sde_stacks_drift_control_and_running_cost():
     prior = BrownianPrior(2, c=4.0)

@@ -5,6 +5,8 @@ import torch
 
 from rewardsde import DenoisingLoss, VPSchedule
 
+pytestmark = pytest.mark.core
+
 POINT = torch.tensor([[0.7, -1.2, 0.3]], dtype=torch.float64)
 
 

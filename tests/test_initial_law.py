@@ -11,6 +11,8 @@ from torch import nn
 
 from rewardsde.initial_law import LearnedInitialLaw
 
+pytestmark = pytest.mark.core
+
 C, ALPHA = torch.tensor([1.0, -0.5]), 0.5
 TARGET = C / ALPHA  # ν = N((2, -1), I)
 

@@ -9,6 +9,8 @@ from rewardsde import ElegantObjective, FineTunedSampler, LearnedInitialLaw, Net
 from rewardsde.analytic import BrownianPrior, LinearReward
 from tests.helpers.controls import ConstantControl
 
+pytestmark = pytest.mark.core
+
 
 def _objective(alpha=0.5, beta=0.0, value=0.8, previous=False, law=None):
     prior = BrownianPrior(1, c=1.0, initial_std=0.0).double()

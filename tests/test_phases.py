@@ -6,6 +6,8 @@ import pytest
 
 from rewardsde import PhaseSchedule
 
+pytestmark = pytest.mark.core
+
 
 def test_spans_over_two_rounds_are_exact():
     schedule = PhaseSchedule(drift_steps=3, value_steps=2, initial_steps=1, rounds=2)

@@ -1,9 +1,12 @@
 """The exact reversible-Heun adjoint: direct backprop's gradients at one drift call per backward step."""
 
+import pytest
 import torch
 
 from rewardsde import solve
 from tests.helpers.solving import objective_gradients
+
+pytestmark = pytest.mark.core
 
 
 def test_reversible_heun_adjoint_matches_direct_backprop(float64_problem):

@@ -8,6 +8,8 @@ from rewardsde.analytic import BrownianPrior, GaussianMixturePrior, LinearReward
 from rewardsde.rewards import GreedyReward, Oracle
 from tests.helpers.controls import ConstantControl
 
+pytestmark = pytest.mark.core
+
 MODES = [[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]]
 
 

@@ -4,6 +4,8 @@ from diffusers import DDPMScheduler
 
 from rewardsde import VPSchedule
 
+pytestmark = pytest.mark.core
+
 
 def test_from_diffusers_linear_ddpm_maps_to_continuous_betas():
     schedule = VPSchedule.from_diffusers(DDPMScheduler(num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02))

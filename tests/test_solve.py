@@ -6,6 +6,8 @@ from rewardsde import ControlledSDE, DriftCorrection, NetworkCorrection, solve
 from rewardsde.analytic import BrownianPrior
 from tests.helpers.solving import objective_gradients
 
+pytestmark = pytest.mark.core
+
 
 def test_truncating_at_all_steps_is_direct_backprop(float64_problem):
     sde, correction, x0, reward = float64_problem
