@@ -10,7 +10,8 @@ from .distances import (
 from .mixture import GaussianMixture, TiltedMixture
 from .modes import ModeReward
 from .optimal import OptimalMixtureControl
-from .priors import BrownianPrior, ExactMixtureEps, GaussianMixturePrior
+from ..brownian import BrownianPrior
+from .priors import ExactMixtureEps, GaussianMixturePrior
 from .rewards import LinearReward, QuadraticForm, QuadraticReward
 
 __all__ = [
