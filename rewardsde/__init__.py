@@ -5,8 +5,13 @@ drift corrections, the controlled SDE with its running cost, :func:`solve` with 
 gradient back ends, the learned initial law, rewards and exact analytic tasks.
 Lightning modules, data modules and callbacks live in ``rewardsde.lightning_modules``,
 ``rewardsde.datamodules`` and ``rewardsde.callbacks``.
+
+``import rewardsde`` imports neither Lightning nor diffusers, peft or transformers:
+the classes built on diffusers (:class:`DDPMPipelineSDE`, :class:`LatentDiffusionSDE`,
+:class:`LoraCorrection`, :func:`export_pipeline`) import them when they are used.
 """
 
+from .brownian import BrownianPrior
 from .controlled import ControlledSDE
 from .corrections import DriftCorrection, NetworkCorrection, ZeroCorrection
 from .diffusers_eps import DiffusersEps
@@ -23,6 +28,7 @@ from .schedule import VPSchedule
 from .solve import Solution, solve
 
 __all__ = [
+    "BrownianPrior",
     "ControlledSDE",
     "DDPMPipelineSDE",
     "DiffusersEps",
