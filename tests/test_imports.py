@@ -41,3 +41,9 @@ def test_every_declared_name_resolves(package):
     missing = [name for name in module.__all__ if not hasattr(module, name)]
     assert missing == []
     assert sorted(module.__all__) == sorted(set(module.__all__))
+
+
+def test_brownian_prior_is_one_class_in_the_core_and_in_analytic():
+    import rewardsde.analytic
+
+    assert rewardsde.analytic.BrownianPrior is rewardsde.BrownianPrior
