@@ -6,11 +6,15 @@ from typing import Any, Callable
 
 import torch
 from torch import Tensor, nn
-from torchmetrics import Metric
+from torchmetrics import MaxMetric
 
 
-class BestReward(Metric):
-    """``max_i r(x_i)`` over the samples of all ranks (a ``"max"`` state); non-finite rewards are left out.
+class BestReward(MaxMetric):
+    """``max_i r(x_i)`` over the samples of all ranks; non-finite rewards are left out.
+
+    torchmetrics' :class:`~torchmetrics.MaxMetric` (a ``"max"`` state, in
+    float64) over the finite rewards of each batch, plus a ``"sum"`` count of
+    the samples seen, so that no samples at all is an error rather than ``-inf``.
 
     Args:
         reward: ``reward(x) -> (n,)`` for samples ``(n, ...)``, e.g. a genuine oracle
@@ -22,22 +26,21 @@ class BestReward(Metric):
     is_differentiable = False
 
     def __init__(self, reward: nn.Module | Callable[[Tensor], Tensor], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(nan_strategy="disable", **kwargs)
+        self.set_dtype(torch.float64)
         self.reward = reward
-        self.add_state("best", default=torch.tensor(-torch.inf, dtype=torch.float64), dist_reduce_fx="max")
         self.add_state("total", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
 
     def update(self, x: Tensor) -> None:
+        """Add the rewards of a batch of samples ``x`` ``(n, ...)``."""
         values = torch.as_tensor(self.reward(x.detach()))
         if values.shape != (x.shape[0],):
             raise ValueError(f"reward must return shape ({x.shape[0]},) for this batch, got {tuple(values.shape)}")
-        finite = values[torch.isfinite(values)].to(self.best)
-        if finite.numel():
-            self.best = torch.maximum(self.best, finite.max())
+        super().update(values[torch.isfinite(values)])
         self.total += x.shape[0]
 
     def compute(self) -> Tensor:
         """The best finite reward; ``ValueError`` when no samples were seen on any rank."""
         if self.total == 0:
             raise ValueError("best reward needs at least one sample, got none")
-        return self.best
+        return super().compute()

@@ -31,6 +31,11 @@ def spearman(a: Tensor, b: Tensor) -> Tensor:
     of their average ranks ``r``, ``q``, ``Σ(r-r̄)(q-q̄) / √(Σ(r-r̄)² Σ(q-q̄)²)``.
 
     NaN when either side has no spread (all values tied, or ``n < 2``).
+
+    Not torchmetrics' ``SpearmanCorrCoef``: it adds 1e-6 to the denominator
+    (ρ off by about 1e-6), ranks in float32, and returns 0 rather than NaN when
+    a side has no spread. The "cat" states of :class:`RewardOveroptimization`
+    are what makes the figure DDP-correct; this is only the final formula.
     """
     r = average_ranks(a)
     q = average_ranks(b)

@@ -7,11 +7,16 @@ gradient back ends, the learned initial law, the algorithms themselves
 :class:`FineTunedSampler`, :class:`SeikoRound`), rewards and exact analytic tasks.
 Lightning modules, data modules and callbacks live in ``rewardsde.lightning_modules``,
 ``rewardsde.datamodules`` and ``rewardsde.callbacks``.
+
+``import rewardsde`` imports neither Lightning nor diffusers, peft or transformers:
+the classes built on diffusers (:class:`DDPMPipelineSDE`, :class:`LatentDiffusionSDE`,
+:class:`LoraCorrection`, :func:`export_pipeline`) import them when they are used.
 """
 
+from .brownian import BrownianPrior
 from .controlled import ControlledSDE
-from .denoising import DenoisingLoss
 from .corrections import DriftCorrection, NetworkCorrection, ZeroCorrection
+from .denoising import DenoisingLoss
 from .diffusers_eps import DiffusersEps
 from .export import export_pipeline
 from .frozen import FrozenDrift
@@ -30,25 +35,26 @@ from .schedule import VPSchedule
 from .solve import Solution, solve
 
 __all__ = [
-    "SeikoRound",
-    "Rollout",
-    "PhaseSchedule",
-    "Loss",
-    "FineTunedSampler",
-    "ElegantObjective",
-    "DenoisingLoss",
+    "BrownianPrior",
     "ControlledSDE",
     "DDPMPipelineSDE",
+    "DenoisingLoss",
     "DiffusersEps",
     "DriftCorrection",
+    "ElegantObjective",
+    "FineTunedSampler",
     "FrozenDrift",
     "LatentDiffusionSDE",
     "LearnedInitialLaw",
     "LoraCorrection",
+    "Loss",
     "MLP",
     "NetworkCorrection",
+    "PhaseSchedule",
     "PretrainedSDE",
     "ReferenceSDE",
+    "Rollout",
+    "SeikoRound",
     "Solution",
     "VPSchedule",
     "ZeroCorrection",

@@ -8,18 +8,29 @@ returns the reference drift ``f`` so that a correction sharing the score network
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from torch import Tensor, nn
 
 from .nets import MLP
 from .reference import ReferenceSDE
 
 
-class DriftCorrection(nn.Module):
-    """Base class. Subclasses implement :meth:`attach` and :meth:`forward`.
+class DriftCorrection(nn.Module, ABC):
+    """The contract of the learned part of a fine-tuned SDE: subclasses implement :meth:`forward`.
+
+    With the reference ``dx = f(t, x)dt + σ(t)dW``, the fine-tuned SDE is
+
+        dx = (f(t, x) + σ(t)·a(t, x)) dt + σ(t) dW,
+
+    and by Girsanov its KL to the reference, from the same start, is
+    ``E∫½‖a(t, x_t)‖²dt``. :meth:`forward` returns ``(f(t, x), a(t, x))``, both of
+    the shape ``(batch, *event_shape)`` of ``x``.
 
     A correction is attached once to the reference SDE it corrects
     (:class:`rewardsde.ControlledSDE` does this), which lets it size itself from
-    ``reference.event_shape`` or hook into the reference's network.
+    ``reference.event_shape`` or hook into the reference's network; a subclass
+    that needs that overrides :meth:`attach` and calls ``super().attach``.
     """
 
     reference: ReferenceSDE
@@ -35,9 +46,9 @@ class DriftCorrection(nn.Module):
             raise ValueError(f"this {type(self).__name__} is already attached to a reference SDE; use a fresh one")
         object.__setattr__(self, "reference", reference)
 
+    @abstractmethod
     def forward(self, t: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
         """Return ``(f(t, x), a(t, x))``, both shaped like ``x``."""
-        raise NotImplementedError
 
 
 class ZeroCorrection(DriftCorrection):

@@ -7,11 +7,6 @@ import json
 import shutil
 from pathlib import Path
 
-from diffusers import DDPMPipeline, DDPMScheduler
-from diffusers.loaders.peft import PeftAdapterMixin
-from peft import get_peft_model_state_dict
-from peft.tuners.tuners_utils import BaseTunerLayer
-from safetensors.torch import save_file
 from torch import nn
 
 from .lora import LoraCorrection, adapted_model
@@ -34,6 +29,11 @@ def export_pipeline(sde: DDPMPipelineSDE | LatentDiffusionSDE, correction: LoraC
     A learned initial law is not part of either format: diffusers samples
     ``x_0 ~ N(0, I)``, which is the fixed-ν model.
     """
+    from diffusers import DDPMPipeline, DDPMScheduler
+    from diffusers.loaders.peft import PeftAdapterMixin
+    from peft import get_peft_model_state_dict
+    from safetensors.torch import save_file
+
     if not isinstance(correction, LoraCorrection) or correction.reference is not sde:
         raise ValueError("export_pipeline needs the LoraCorrection attached to this sde")
     directory = Path(directory)
@@ -59,6 +59,8 @@ def export_pipeline(sde: DDPMPipelineSDE | LatentDiffusionSDE, correction: LoraC
 
 def merged_copy(model: nn.Module) -> nn.Module:
     """A copy of a diffusers model of the same class with the adapters folded into its weights."""
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
     merged = copy.deepcopy(model)
     for layer in merged.modules():
         if isinstance(layer, BaseTunerLayer):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .analytic.priors import BrownianPrior
+from .brownian import BrownianPrior
 from .controlled import ControlledSDE
 from .corrections import NetworkCorrection
 from .nets import MLP

@@ -5,9 +5,6 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
-from diffusers.loaders.peft import PeftAdapterMixin
-from peft import LoraConfig, inject_adapter_in_model
-from peft.tuners.tuners_utils import BaseTunerLayer
 from torch import Tensor, nn
 
 from .corrections import DriftCorrection
@@ -44,6 +41,8 @@ class LoraCorrection(DriftCorrection):
         lora_alpha: float | None = None,
         dropout: float = 0.0,
     ) -> None:
+        from peft import LoraConfig  # imported where used: peft is slow to import
+
         super().__init__()
         if rank < 1:
             raise ValueError(f"LoRA rank must be at least 1, got {rank}")
@@ -55,6 +54,10 @@ class LoraCorrection(DriftCorrection):
         )
 
     def attach(self, reference: ReferenceSDE) -> None:
+        from diffusers.loaders.peft import PeftAdapterMixin
+        from peft import inject_adapter_in_model
+        from peft.tuners.tuners_utils import BaseTunerLayer
+
         if not isinstance(reference, PretrainedSDE):
             raise ValueError(f"LoraCorrection needs a PretrainedSDE with an ε-network, got {type(reference).__name__}")
         super().attach(reference)

@@ -28,7 +28,6 @@ class MLP(nn.Module):
         hidden: width of the hidden layers.
         depth: number of hidden layers.
         timed: whether :meth:`forward` takes a time and appends sinusoidal features of it.
-        zero_output: start with an output of exactly zero (the last layer is zeroed).
     """
 
     def __init__(
@@ -38,7 +37,6 @@ class MLP(nn.Module):
         hidden: int = 64,
         depth: int = 2,
         timed: bool = True,
-        zero_output: bool = False,
     ) -> None:
         super().__init__()
         if depth < 1 or hidden < 1:
@@ -51,11 +49,10 @@ class MLP(nn.Module):
             width = hidden
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(width, out_features)
-        if zero_output:
-            nn.init.zeros_(self.head.weight)
-            nn.init.zeros_(self.head.bias)
 
     def forward(self, x: Tensor, t: Tensor | None = None) -> Tensor:
+        """``y`` of shape ``(batch, out_features)`` for ``x`` of shape ``(batch, ...)`` with
+        ``in_features`` scalars per row, and ``t`` a scalar or ``(batch,)`` when ``timed``."""
         h = x.flatten(1)
         if self.timed:
             h = torch.cat([h, time_features(t, h.shape[0]).to(h)], dim=1)

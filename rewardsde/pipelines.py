@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import torch
-from diffusers import DDPMScheduler, UNet2DConditionModel, UNet2DModel
 from torch import Tensor, nn
 
 from .diffusers_eps import DiffusersEps
@@ -70,6 +69,8 @@ class DDPMPipelineSDE(PretrainedSDE):
     """
 
     def __init__(self, path: str, s_min: float = 1e-3) -> None:
+        from diffusers import DDPMScheduler, UNet2DModel
+
         directory = check_pipeline_directory(path, ("unet", "scheduler"))
         unet = load_component(UNet2DModel, directory, "unet")
         scheduler = load_component(DDPMScheduler, directory, "scheduler")
@@ -158,6 +159,7 @@ class LatentDiffusionSDE(PretrainedSDE):
         negative_prompt: str = "",
         s_min: float = 1e-3,
     ) -> None:
+        from diffusers import DDPMScheduler, UNet2DConditionModel
         from transformers import CLIPTextModel, CLIPTokenizer
 
         if guidance not in GUIDANCE_MODES:

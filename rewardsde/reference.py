@@ -11,14 +11,22 @@ for torchsde happens in :class:`rewardsde.ControlledSDE`, never here.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager, nullcontext
 
 import torch
 from torch import Tensor, nn
 
 
-class ReferenceSDE(nn.Module):
-    """Base class: subclasses define :meth:`drift` and :meth:`diffusion`.
+class ReferenceSDE(nn.Module, ABC):
+    """The contract of a reference SDE: subclasses define :meth:`drift` and :meth:`diffusion`.
+
+        dx_t = f(t, x_t) dt + σ(t) dW_t,    x_{t0} ~ ν_ini = N(0, I),    t ∈ [t0, t1],
+
+    with ``x`` of shape ``(batch, *event_shape)``, ``f(t, x)`` of the shape of
+    ``x`` and ``σ(t)`` a scalar tensor (diagonal noise, the same for every
+    coordinate and sample). A subclass with another ν_ini overrides
+    :meth:`sample_initial`.
 
     Attributes:
         event_shape: shape of one sample, e.g. ``(2,)`` or ``(1, 8, 8)``.
@@ -58,13 +66,13 @@ class ReferenceSDE(nn.Module):
         """The floating dtype of the SDE's tensors (follows ``.to(...)``)."""
         return self._anchor.dtype
 
+    @abstractmethod
     def drift(self, t: Tensor, x: Tensor) -> Tensor:
-        """f(t, x) for ``x`` of shape ``(batch, *event_shape)``; same shape out."""
-        raise NotImplementedError
+        """f(t, x) for a scalar time ``t`` and ``x`` of shape ``(batch, *event_shape)``; same shape out."""
 
+    @abstractmethod
     def diffusion(self, t: Tensor) -> Tensor:
-        """σ(t), a scalar tensor."""
-        raise NotImplementedError
+        """σ(t) for a scalar time ``t``, a scalar tensor."""
 
     def sample_initial(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """``n`` draws from ν_ini = N(0, I), shape ``(n, *event_shape)``."""

@@ -1,21 +1,15 @@
 """Analytic tasks with exact answers: priors, rewards, tilted targets and distances."""
 
-from .distances import (
-    TargetDistance,
-    mixture_weight_tv,
-    sliced_wasserstein,
-    target_distance,
-    target_distance_dict,
-)
+from ..brownian import BrownianPrior
+from .distances import TargetDistance, sliced_wasserstein, target_distance, target_distance_dict
 from .mixture import GaussianMixture, TiltedMixture
 from .modes import ModeReward
 from .optimal import OptimalMixtureControl
-from .priors import BrownianPrior, ExactMixtureEps, GaussianMixturePrior
+from .priors import GaussianMixturePrior
 from .rewards import LinearReward, QuadraticForm, QuadraticReward
 
 __all__ = [
     "BrownianPrior",
-    "ExactMixtureEps",
     "GaussianMixture",
     "GaussianMixturePrior",
     "LinearReward",
@@ -25,7 +19,6 @@ __all__ = [
     "QuadraticReward",
     "TargetDistance",
     "TiltedMixture",
-    "mixture_weight_tv",
     "sliced_wasserstein",
     "target_distance",
     "target_distance_dict",

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor
+from torch.distributions import Categorical, MixtureSameFamily, MultivariateNormal
 
 from .rewards import QuadraticForm
 
 
 class GaussianMixture:
     """``p(x) = Σ_k w_k N(x; m_k, S_k)`` in float64, with exact moments.
+
+    The density is torch's ``MixtureSameFamily`` of ``MultivariateNormal``
+    components (:attr:`distribution`). :meth:`sample` draws by hand because
+    ``torch.distributions`` samples take no ``generator``.
 
     Args:
         weights: ``(K,)`` non-negative, normalised here.
@@ -35,6 +38,11 @@ class GaussianMixture:
         self.means = means
         self.covariances = covariances
         self._cholesky = torch.linalg.cholesky(covariances)
+        self.distribution = MixtureSameFamily(
+            Categorical(logits=torch.log(self.weights), validate_args=False),
+            MultivariateNormal(means, scale_tril=self._cholesky, validate_args=False),
+            validate_args=False,
+        )
 
     @property
     def dim(self) -> int:
@@ -57,17 +65,13 @@ class GaussianMixture:
         return self.means[component] + torch.einsum("nij,nj->ni", self._cholesky[component], noise)
 
     def component_log_prob(self, x: Tensor) -> Tensor:
-        """``log w_k + log N(x; m_k, S_k)``, shape ``(n, K)``."""
-        x = x.to(torch.float64)
-        diff = x[:, None, :] - self.means[None]
-        solved = torch.linalg.solve_triangular(self._cholesky[None], diff[..., None], upper=False).squeeze(-1)
-        log_det = 2 * torch.log(torch.diagonal(self._cholesky, dim1=-2, dim2=-1)).sum(-1)
-        log_normal = -0.5 * (solved.pow(2).sum(-1) + log_det + self.dim * math.log(2 * math.pi))
-        return torch.log(self.weights) + log_normal
+        """``log w_k + log N(x; m_k, S_k)`` for ``x`` ``(n, D)``, shape ``(n, K)``."""
+        components = self.distribution.component_distribution.log_prob(x.to(torch.float64)[:, None, :])
+        return torch.log(self.weights) + components
 
     def log_prob(self, x: Tensor) -> Tensor:
-        """log p(x), shape ``(n,)``."""
-        return torch.logsumexp(self.component_log_prob(x), dim=1)
+        """log p(x) for ``x`` ``(n, D)``, shape ``(n,)``."""
+        return self.distribution.log_prob(x.to(torch.float64))
 
     def responsibilities(self, x: Tensor) -> Tensor:
         """Posterior component probabilities ``p(k | x)``, shape ``(n, K)``."""

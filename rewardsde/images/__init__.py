@@ -2,10 +2,9 @@
 
 from .classifier import DigitClassifier, DigitReward
 from .decoded import DecodedReward, MeanIntensity
-from .digits import DIGIT_RANGE, check_digit_options, digit_images
+from .digits import check_digit_options, digit_images
 
 __all__ = [
-    "DIGIT_RANGE",
     "DecodedReward",
     "DigitClassifier",
     "DigitReward",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from diffusers import AutoencoderKL
 from torch import Tensor, nn
 
 from ..pipelines import check_pipeline_directory, load_component
@@ -20,6 +19,8 @@ class DecodedReward(nn.Module):
     """
 
     def __init__(self, path: str, reward: nn.Module) -> None:
+        from diffusers import AutoencoderKL
+
         super().__init__()
         directory = check_pipeline_directory(path, ("vae",))
         self.vae = load_component(AutoencoderKL, directory, "vae").requires_grad_(False).eval()

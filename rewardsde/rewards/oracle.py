@@ -73,10 +73,6 @@ class Oracle:
         """Labels bought so far (every stored label)."""
         return len(self.store)
 
-    @property
-    def remaining(self) -> int:
-        return self.budget - self.spent
-
     def open(self, path: str | Path, write: bool = True) -> None:
         """Keep the labels in the JSON-lines file ``path`` (see :meth:`LabelStore.open`)."""
         self.store.open(path, write)

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Protocol, runtime_checkable
 
 import torch
 from torch import Tensor
 
-Reward = Callable[[Tensor], Tensor]
+
+@runtime_checkable
+class Reward(Protocol):
+    """The contract of a reward: ``r(x)``, one finite value per sample.
+
+        r: (batch, *event_shape) -> (batch,),
+
+    fine-tuning maximises ``E[r(x_T)] - α·KL(P ‖ P^pre)``. Any callable with this
+    signature is a reward: a function, a lambda, an ``nn.Module``, a reward model
+    of :mod:`rewardsde.rewards.models`. Methods that backpropagate ``r(x_T)``
+    through the solve (ELEGANT, reward backprop) need ``r`` differentiable in
+    ``x``; an oracle that is not is fitted by a reward model first (SEIKO).
+    :func:`evaluate_reward` checks the shape and finiteness of every value.
+
+    Example:
+        >>> reward: Reward = lambda x: -x.flatten(1).pow(2).sum(1)
+        >>> reward(torch.randn(4, 2)).shape
+        torch.Size([4])
+    """
+
+    def __call__(self, x: Tensor) -> Tensor:
+        """``r(x)``, shape ``(batch,)``, for samples ``x`` of shape ``(batch, *event_shape)``."""
+        ...
 
 
 def evaluate_reward(reward: Reward, x: Tensor, gradient_for: str | None = None) -> Tensor:

@@ -2,6 +2,7 @@
 
 import torch
 
+from rewardsde.callbacks.best_reward import BestReward
 from rewardsde.callbacks.feasibility import FeasibilityRate
 from rewardsde.callbacks.hamming import HammingDiversity
 from rewardsde.callbacks.molecules import MoleculeMetrics
@@ -19,15 +20,22 @@ def _feasible(x: torch.Tensor) -> torch.Tensor:
     return decode(x)[:, 0] % 2 == 0
 
 
+def _last_token(x: torch.Tensor) -> torch.Tensor:
+    """A toy reward: the last token, as a float."""
+    return decode(x)[:, -1].double()
+
+
 def _results(start: int, stop: int) -> dict:
     """Each metric fed rows ``start:stop`` in two updates (none when empty), then computed."""
     sequences = one_hot(torch.randint(0, 5, (sum(SIZES), 7), generator=torch.Generator().manual_seed(0)), 5)
     metrics = {
+        "best": BestReward(_last_token),
         "feasibility": FeasibilityRate(_feasible),
         "hamming": HammingDiversity(),
         "molecules": MoleculeMetrics(training_smiles=TRAINING, bits=256),
     }
     for part in (slice(start, start + 2), slice(start + 2, stop)) if stop > start else ():
+        metrics["best"].update(sequences[part])
         metrics["feasibility"].update(sequences[part])
         metrics["hamming"].update(sequences[part])
         metrics["molecules"].update(SMILES[part])
