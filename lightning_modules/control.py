@@ -7,7 +7,7 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.utilities import rank_zero_warn
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch import Tensor, nn
 
 from rewardsde.objective import ElegantObjective, Loss
@@ -28,15 +28,23 @@ class ControlModule(L.LightningModule):
     :meth:`attach`.
 
     Logged every step: ``train/loss_<phase>`` and the objective's statistics as
-    ``train/<name>``; at the end of each value phase ``value/spread``.
+    ``train/<name>``; at the end of each value phase ``value/spread``,
+    ``value/skill`` (held-out R² of ``v̂_0``, :meth:`rewardsde.ElegantObjective.value_skill`)
+    and ``initial/enabled``. With ``auto_initial`` the learned initial law is used
+    only when the value has held-out skill; otherwise ν stays ``N(0, I)``, the
+    initial phase leaves the auxiliary control as it is, and a message says so.
     """
 
     objective: ElegantObjective
     schedule: PhaseSchedule
 
-    def attach(self, objective: ElegantObjective, schedule: PhaseSchedule, learning_rates: dict[str, float]) -> None:
+    def attach(
+        self, objective: ElegantObjective, schedule: PhaseSchedule, learning_rates: dict[str, float],
+        auto_initial: bool = False,
+    ) -> None:
         """Register the objective's sampler and reward, and the phase schedule."""
         self.automatic_optimization = False
+        self.auto_initial = auto_initial
         self.sampler = objective.sampler
         self.reward = objective.reward
         self.objective, self.schedule = objective, schedule
@@ -116,18 +124,37 @@ class ControlModule(L.LightningModule):
         index = self.schedule.phases.index(span.phase)
         optimizer = _as_list(self.optimizers())[index]
         scheduler = _as_list(self.lr_schedulers())[index]
+        optimizer.zero_grad(set_to_none=True)
+        if span.phase == "initial" and not self.initial_law.enabled:
+            optimizer.step()  # no gradients: nothing moves, but the step is counted
+            scheduler.step()
+            return None
         loss = self.phase_loss(span, n)
         last = self.global_step + 1 == span.end
-        optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss.value + self._zero_for_idle_parameters(index))
         optimizer.step()
         scheduler.step()
         spread = loss.logs.pop("value_spread", None)
         if spread is not None and last:
             self.log("value/spread", spread)
+            self._decide_initial_law(span.round, n)
         self.log_dict({f"train/{k}": v for k, v in loss.logs.items()})
         self.log(f"train/loss_{span.phase}", loss.value.detach(), prog_bar=True)
         return loss.value.detach()
+
+    def _decide_initial_law(self, round_index: int, n: int) -> None:
+        """After a value phase: measure ``v̂_0``'s held-out skill on ``4n`` fresh paths (the
+        same seed on every rank) and, with ``auto_initial``, use ν only if it is useful."""
+        seed = int(np.random.SeedSequence([self.hparams.seed, round_index, 5]).generate_state(1)[0])
+        skill = self.objective.value_skill(4 * n, seed)
+        if self.auto_initial:
+            self.initial_law.enabled.fill_(skill.useful)
+            verdict = "learns" if skill.useful else "keeps N(0, I) as"
+            rank_zero_info(
+                f"round {round_index}: the value's held-out R² is {skill.r2:.3f} (gain {skill.gain:.3g} ± "
+                f"{skill.stderr:.2g}); learn_initial=auto {verdict} the initial law"
+            )
+        self.log_dict({"value/skill": skill.r2, "initial/enabled": float(self.initial_law.enabled)})
 
     def _zero_for_idle_parameters(self, phase_index: int) -> Tensor:
         """``0·Σp`` over the parameters that this phase does not train.

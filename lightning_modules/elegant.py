@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Literal
 
 from torch import Tensor, nn
 
@@ -16,14 +16,20 @@ from rewardsde.sampler import FineTunedSampler
 from .control import ControlModule
 
 
+def check_learn_initial(learn_initial: object) -> None:
+    """Raise ``ValueError`` unless ``learn_initial`` is ``True``, ``False`` or ``"auto"``."""
+    if not (learn_initial is True or learn_initial is False or learn_initial == "auto"):
+        raise ValueError(f"learn_initial must be true, false or 'auto', got {learn_initial!r}")
+
+
 def build_sampler(
-    sde: ReferenceSDE, correction: DriftCorrection, learn_initial: bool, *, backend: str, method: str | None,
+    sde: ReferenceSDE, correction: DriftCorrection, learn_initial: bool | str, *, backend: str, method: str | None,
     steps: int, truncate: int | None, checkpoint: bool, initial_hidden: int, initial_solver_steps: int,
     previous: bool = False,
 ) -> FineTunedSampler:
     """The :class:`FineTunedSampler` of the modules' flat settings."""
     law = (LearnedInitialLaw(sde.event_shape, initial_hidden, steps=initial_solver_steps, previous=previous)
-           if learn_initial else None)
+           if learn_initial is not False else None)
     return FineTunedSampler(sde, correction, law, steps=steps, backend=backend, method=method, truncate=truncate,
                             checkpoint=checkpoint, previous=previous)
 
@@ -54,7 +60,10 @@ class ElegantModule(ControlModule):
         reward: ``reward(x) -> (batch,)``; differentiable in ``x``. In YAML, an
             ``nn.Module`` class given by ``class_path``/``init_args``.
         alpha: KL weight; must be positive.
-        learn_initial: learn ν (ELEGANT) or keep ``N(0, I)`` (the fixed-ν baseline).
+        learn_initial: learn ν (ELEGANT), keep ``N(0, I)`` (the fixed-ν baseline), or
+            ``"auto"``: learn it only when the value regression has held-out skill
+            (robust in high dimension, where a value fitted to near-flat noisy
+            targets would otherwise be exploited by the auxiliary control).
         backend: gradient back end of :func:`rewardsde.solve`.
         method: torchsde solver; by default ``sde.preferred_method``.
         steps: solver steps of the main SDE.
@@ -73,7 +82,7 @@ class ElegantModule(ControlModule):
         correction: DriftCorrection,
         reward: nn.Module | Callable[[Tensor], Tensor],
         alpha: float = 1.0,
-        learn_initial: bool = True,
+        learn_initial: bool | Literal["auto"] = True,
         backend: str = "adjoint",
         method: str | None = None,
         steps: int = 50,
@@ -90,6 +99,7 @@ class ElegantModule(ControlModule):
         seed: int = 0,
     ) -> None:
         super().__init__()
+        check_learn_initial(learn_initial)
         if not alpha > 0:
             raise ValueError(
                 f"alpha must be positive for {type(self).__name__}, got {alpha}; "
@@ -105,7 +115,7 @@ class ElegantModule(ControlModule):
         )
         schedule = PhaseSchedule(drift_steps, value_steps if learn_initial else 0, initial_steps if learn_initial else 0)
         self.attach(ElegantObjective(sampler, reward, alpha), schedule,
-                    {"drift": lr, "value": value_lr, "initial": initial_lr})
+                    {"drift": lr, "value": value_lr, "initial": initial_lr}, auto_initial=learn_initial == "auto")
 
 
 class NoKLModule(ControlModule):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import Tensor
@@ -16,7 +16,7 @@ from rewardsde.rewards import Oracle, RewardModel
 from rewardsde.rounds import SeikoRound
 
 from .control import ControlModule
-from .elegant import build_sampler
+from .elegant import build_sampler, check_learn_initial
 
 
 class SeikoModule(ControlModule):
@@ -29,10 +29,9 @@ class SeikoModule(ControlModule):
     far; under DDP rank 0's fit is broadcast), then trains ELEGANT's phases on
     ``r̂ + ĝ`` with the penalty ``α∫½‖a‖²dt + β∫½‖a - a_prev‖²dt``.
 
-    A round's start is marked done in the checkpoint (``rounds_started``), so a run
-    resumed mid-round does not redo it; a run resumed from before it regenerates the
-    same batch from the same seeds, finds its paid labels in the store, and buys only
-    those missing. Labels go to ``label_store`` (default ``<log_dir>/labels.jsonl``)
+    A round's start is marked done in the checkpoint (``rounds_started``); a run resumed
+    before it regenerates the same batch, finds its paid labels in the store, and buys
+    only those missing. Labels go to ``label_store`` (default ``<log_dir>/labels.jsonl``)
     as they arrive and into the checkpoint.
 
     Logged per round, at the step it starts: ``seiko/queries``, ``seiko/batch_label``,
@@ -50,9 +49,7 @@ class SeikoModule(ControlModule):
             One round with the whole budget is the non-adaptive baseline.
         beta: weight of the KL to the previous round; non-negative.
         label_store: the label file; ``None``: ``labels.jsonl`` in the log directory.
-        alpha, learn_initial, backend, method, steps, truncate, checkpoint, drift_steps,
-        value_steps, initial_steps, lr, value_lr, initial_lr, initial_hidden,
-        initial_solver_steps, seed: as in :class:`ElegantModule` (per round).
+        alpha, learn_initial, ..., seed: as in :class:`ElegantModule` (phases per round).
     """
 
     def __init__(
@@ -65,7 +62,7 @@ class SeikoModule(ControlModule):
         beta: float = 1.0,
         label_store: str | None = None,
         alpha: float = 1.0,
-        learn_initial: bool = True,
+        learn_initial: bool | Literal["auto"] = True,
         backend: str = "adjoint",
         method: str | None = None,
         steps: int = 50,
@@ -82,6 +79,7 @@ class SeikoModule(ControlModule):
         seed: int = 0,
     ) -> None:
         super().__init__()
+        check_learn_initial(learn_initial)
         if not alpha > 0:
             raise ValueError(f"alpha must be positive for SeikoModule, got {alpha}")
         self.save_hyperparameters(ignore=["sde", "correction", "oracle", "reward_model"])
@@ -94,19 +92,21 @@ class SeikoModule(ControlModule):
         )
         objective = ElegantObjective(sampler, reward_model, alpha, beta)
         self.round = SeikoRound(objective, oracle, round_sizes, seed=seed)
-        rounds = len(self.round.round_sizes)
         schedule = PhaseSchedule(drift_steps, value_steps if learn_initial else 0,
-                                 initial_steps if learn_initial else 0, rounds=rounds)
-        self.attach(objective, schedule, {"drift": lr, "value": value_lr, "initial": initial_lr})
+                                 initial_steps if learn_initial else 0, rounds=len(self.round.round_sizes))
+        self.attach(objective, schedule, {"drift": lr, "value": value_lr, "initial": initial_lr},
+                    auto_initial=learn_initial == "auto")
         self.oracle = oracle
         self.register_buffer("rounds_started", torch.zeros((), dtype=torch.long))
 
     def setup(self, stage: str) -> None:
         path = self.hparams.label_store or Path(self.trainer.log_dir or self.trainer.default_root_dir) / "labels.jsonl"
         self.oracle.open(path, write=self.trainer.is_global_zero)
-        if stage == "fit" and self.oracle.spent > self.oracle.budget:
+        if stage != "fit":
+            return
+        if self.oracle.spent > self.oracle.budget:
             raise ValueError(f"the label store {path} holds {self.oracle.spent} labels, more than the budget {self.oracle.budget}")
-        if stage == "fit" and any(n % self.trainer.world_size for n in self.round.round_sizes):
+        if any(n % self.trainer.world_size for n in self.round.round_sizes):
             raise ValueError(f"every round size must be divisible by the number of processes "
                              f"({self.trainer.world_size}); got {self.round.round_sizes}")
 

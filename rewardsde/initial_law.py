@@ -33,6 +33,10 @@ class LearnedInitialLaw(nn.Module):
         steps: solver steps of the auxiliary SDE.
         previous: also track the cost ``∫½‖b_ψ - b_prev‖²dτ`` to a frozen previous
             auxiliary control, the Girsanov form of ``KL(ν ‖ ν_prev)`` (SEIKO).
+
+    The buffer :attr:`enabled` (saved with the weights) says whether samplers start
+    from ν or fall back to ``ν_ini = N(0, I)``; a value with no held-out skill
+    (:meth:`rewardsde.ElegantObjective.value_skill`) should not tilt the start.
     """
 
     def __init__(
@@ -43,6 +47,7 @@ class LearnedInitialLaw(nn.Module):
         size = int(torch.Size(self.event_shape).numel())
         self.steps = steps
         self.value = MLP(size, 1, hidden, depth, timed=False)
+        self.register_buffer("enabled", torch.ones((), dtype=torch.bool))
         self.auxiliary = ControlledSDE(
             BrownianPrior(size, c=1.0, initial_std=0.0), NetworkCorrection(None, hidden, depth), previous=previous
         )

@@ -46,8 +46,8 @@ def derived_seeds(seed: int, count: int) -> list[int]:
 class FineTunedSampler(nn.Module):
     """The fine-tuned SDE ``dx = (f + σ·a_θ)dt + σ dW`` from ``x_0 ~ ν``.
 
-    ``ν`` is ``N(0, I)`` (the reference's own start) or, with ``initial_law``, the
-    learned law of :class:`rewardsde.LearnedInitialLaw`. The per-path Girsanov
+    ``ν`` is ``N(0, I)`` (the reference's own start) or, with ``initial_law`` (while
+    its ``enabled`` flag is set), the learned law of :class:`rewardsde.LearnedInitialLaw`. The per-path Girsanov
     estimate of ``KL(P^{u,ν} ‖ P^pre)`` is ``∫½‖a‖²dt + ∫½‖b_ψ‖²dτ``
     (:attr:`Rollout.kl`). Plain torch: use it in any loop, and
     :meth:`load_checkpoint` fills it from a Lightning checkpoint without a Trainer.
@@ -112,7 +112,7 @@ class FineTunedSampler(nn.Module):
     def rollout(self, n: int, seed: int = 0) -> Rollout:
         """``n`` samples with their KL parts; no gradients. ``seed`` fixes everything."""
         seeds = derived_seeds(seed, 3)
-        if self.initial_law is None:
+        if self.initial_law is None or not self.initial_law.enabled:
             x0 = self.start(n, seeds[0])
             initial_cost = x0.new_zeros(n)
         else:

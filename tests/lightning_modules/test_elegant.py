@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from rewardsde import NetworkCorrection, PretrainedSDE
-from rewardsde.analytic import BrownianPrior, LinearReward
+from rewardsde.analytic import BrownianPrior, GaussianMixturePrior, LinearReward
 from rewardsde.datamodules import FineTuneDataModule
 from rewardsde.lightning_modules import ElegantModule, NoKLModule
 
@@ -153,3 +153,27 @@ def test_eps_network_shape_mismatch_is_named(tmp_path):
 def test_bad_settings_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         _module(**kwargs)
+
+
+def test_auto_initial_law_keeps_the_standard_start_when_the_value_has_no_skill(tmp_path):
+    """On a prior whose end forgets its start the value has no held-out skill, so
+    learn_initial='auto' keeps ν = N(0, I): the auxiliary control never moves and samples
+    start at no initial cost."""
+    torch.manual_seed(0)
+    prior = GaussianMixturePrior([0.5, 0.3, 0.2], [[-1.5, 0], [1.5, 0], [0, 2]], [0.5, 0.5, 0.5])
+    module = ElegantModule(prior, NetworkCorrection(hidden=8), LinearReward([1.0, 0.0]), alpha=1.0,
+                           learn_initial="auto", backend="direct", method="euler", steps=4, drift_steps=2,
+                           value_steps=20, initial_steps=3, value_lr=1e-2, initial_solver_steps=3)
+    auxiliary = [p.detach().clone() for p in module.initial_law.auxiliary.parameters()]
+    trainer = _trainer(tmp_path)
+    trainer.fit(module, FineTuneDataModule(batch_size=64))
+    assert trainer.global_step == module.total_steps == 25
+    assert not module.initial_law.enabled and trainer.callback_metrics["initial/enabled"] == 0
+    assert trainer.callback_metrics["value/skill"] < 0.05
+    assert all(torch.equal(a, b) for a, b in zip(auxiliary, module.initial_law.auxiliary.parameters()))
+    assert torch.equal(module.rollout(8, seed=0).initial_cost, torch.zeros(8))
+
+
+def test_learn_initial_must_be_a_bool_or_auto():
+    with pytest.raises(ValueError, match="learn_initial must be true, false or 'auto', got 'sometimes'"):
+        _module(learn_initial="sometimes")
