@@ -4,17 +4,11 @@ import pytest
 import torch
 
 from rewardsde.rewards import GreedyReward
-
-SETTINGS = dict(heads=4, hidden=16, epochs=60, patience=60)
-
-
-def _data(n=40):
-    x = torch.randn(n, 2, generator=torch.Generator().manual_seed(0))
-    return x, (x[:, 0] ** 2).double()
+from tests.helpers.labels import SETTINGS, quadratic_labels
 
 
 def test_refits_from_the_same_seed_are_identical_and_learn_the_labels():
-    x, y = _data()
+    x, y = quadratic_labels()
     a, b = GreedyReward(**SETTINGS), GreedyReward(**SETTINGS)
     report = a.fit(x, y, seed=3)
     b.fit(x, y, seed=3)

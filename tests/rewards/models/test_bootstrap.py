@@ -4,17 +4,11 @@ import pytest
 import torch
 
 from rewardsde.rewards import BootstrapReward
-
-SETTINGS = dict(heads=4, hidden=16, epochs=60, patience=60)
-
-
-def _data(n=40):
-    x = torch.randn(n, 2, generator=torch.Generator().manual_seed(0))
-    return x, (x[:, 0] ** 2).double()
+from tests.helpers.labels import SETTINGS, quadratic_labels
 
 
 def test_bootstrap_heads_differ_and_the_reward_is_their_max_or_mean_plus_k_std():
-    x, y = _data()
+    x, y = quadratic_labels()
     top = BootstrapReward(**SETTINGS)
     top.fit(x, y, seed=0)
     queries = torch.randn(8, 2)

@@ -4,11 +4,7 @@ import pytest
 import torch
 
 from rewardsde.rewards import ThompsonReward
-
-
-def _data(n=40):
-    x = torch.randn(n, 2, generator=torch.Generator().manual_seed(0))
-    return x, (x[:, 0] ** 2).double()
+from tests.helpers.labels import quadratic_labels
 
 
 def test_thompson_draws_have_the_ensembles_spread():
@@ -16,7 +12,7 @@ def test_thompson_draws_have_the_ensembles_spread():
     ensemble mean, ``d = mean_q (r_{h*}(q) - r̂(q))²``, has expectation the ensemble's
     variance ``v = mean_q var_h r_h(q)`` (over heads, uncorrected). Over 24 fits the mean of
     ``d/v`` is 1 within 5 standard errors of that mean (the sample std of ``d/v`` over √24)."""
-    x, y = _data()
+    x, y = quadratic_labels()
     model = ThompsonReward(heads=4, hidden=8, epochs=15, patience=15)
     queries = torch.randn(32, 2, generator=torch.Generator().manual_seed(1))
     ratios, drawn = [], set()
