@@ -132,6 +132,33 @@ def solve(
     return Solution(x=y[:, :size].reshape(x0.shape), running_cost=y[:, size], previous_cost=previous_cost)
 
 
+@torch.no_grad()
+def trajectory(sde: ControlledSDE, x0: Tensor, steps: int, seed: int | None = None) -> tuple[Tensor, Tensor]:
+    """The Euler–Maruyama path of ``sde`` from ``x0``, without gradients.
+
+    ``x_{k+1} = x_k + h·(f + σa)(t_k, x_k) + σ(t_k)·ΔW_k`` on the grid
+    ``t_k = t0 + k·h``, ``h = (t1 - t0)/steps``, with the Brownian motion of
+    :func:`solve` for the same ``seed`` (so the end equals ``solve(..., method="euler")``).
+
+    Returns:
+        ``(path, running_cost)``: the states ``(steps + 1, batch, *event_shape)`` and
+        ``∫½‖a‖²dt`` along each path ``(batch,)``.
+    """
+    shape = tuple(sde.reference.event_shape)
+    if x0.dim() < 2 or tuple(x0.shape[1:]) != shape:
+        raise ValueError(f"x0 must have shape (batch, *{shape}), got {tuple(x0.shape)}")
+    if steps < 1:
+        raise ValueError(f"steps must be positive, got {steps}")
+    batch, size = x0.shape[0], sde.reference.event_size
+    y0 = torch.cat([x0.reshape(batch, -1), x0.new_zeros(batch, sde.cost_states)], dim=1)
+    brownian = torchsde.BrownianInterval(
+        t0=0.0, t1=float(steps), size=tuple(y0.shape), dtype=y0.dtype, device=y0.device, entropy=seed, dt=1.0
+    )
+    grid = torch.arange(steps + 1, dtype=y0.dtype, device=y0.device)
+    ys = torchsde.sdeint(_UnitSteps(sde, steps, "euler"), y0, grid, bm=brownian, method="euler", dt=1.0)
+    return ys[:, :, :size].reshape(steps + 1, *x0.shape), ys[-1, :, size]
+
+
 class _UnitSteps(nn.Module):
     """``sde`` in solver time ``τ = (t - t0)/h`` with ``h = (t1 - t0)/steps``: unit steps.
 
