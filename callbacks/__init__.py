@@ -1,6 +1,7 @@
 """DDP-correct metrics and TensorBoard logging (``rewardsde.callbacks``)."""
 
 from .best_reward import BestReward
+from .coverage import BonusCoverage
 from .diversity import Diversity
 from .evaluation import SampleEvaluation
 from .exact_target import ExactTargetReport, exact_report, format_table
@@ -14,6 +15,7 @@ from .target_distance import TargetDistanceMetric
 
 __all__ = [
     "BestReward",
+    "BonusCoverage",
     "Diversity",
     "EhrlichFeasibility",
     "ExactTargetReport",

@@ -14,6 +14,7 @@ from torchmetrics import MeanMetric, Metric, SumMetric
 
 from rewardsde.analytic import QuadraticForm
 
+from .coverage import BonusCoverage
 from .diversity import Diversity
 from .kl_to_prior import KLToPrior
 from .overoptimization import RewardOveroptimization
@@ -43,7 +44,10 @@ class SampleEvaluation(L.Callback):
     * for a module with an ``oracle`` (SEIKO): ``seiko/genuine_vs_queries``, the
       genuine reward logged with the labels bought so far as its step (with
       ``every_n_steps`` equal to a round's length and ``at_start``, one point before
-      the first round and one after each), and ``seiko/queries``;
+      the first round and one after each), ``seiko/queries``, and
+      ``seiko/coverage`` and ``seiko/eval_bonus`` (:class:`BonusCoverage`: how often
+      ``|r̂ - r| ≤ ĝ`` on the feasible samples, with the oracle's noise-free ``r``,
+      and the mean bonus there);
     * ``<name>`` for every entry of ``metrics`` (``<name>/<key>`` for a metric whose
       ``compute`` returns a dict): domain metrics updated with the samples
       ``(n, *event_shape)``, e.g. :class:`EhrlichFeasibility`, :class:`HammingDiversity`,
@@ -103,6 +107,7 @@ class SampleEvaluation(L.Callback):
         self.non_finite = SumMetric()
         self.overoptimization = RewardOveroptimization() if genuine is not None else None
         self.target = None
+        self.coverage = None
         self.extra = dict(metrics or {})
         self.history: list[dict] = []
         self.evaluations: list[dict] = []
@@ -114,6 +119,8 @@ class SampleEvaluation(L.Callback):
         if self.genuine is None and oracle is not None:
             self.genuine = _NoiseFree(oracle)
             self.overoptimization = RewardOveroptimization()
+        if oracle is not None and hasattr(module.reward, "bonus"):
+            self.coverage = BonusCoverage()
         sde = getattr(module, "sde", None)
         alpha = getattr(module.hparams, "alpha", 0.0)
         if hasattr(sde, "tilted") and alpha > 0 and isinstance(module.reward, QuadraticForm):
@@ -122,7 +129,7 @@ class SampleEvaluation(L.Callback):
             metric.to(module.device)
 
     def _metrics(self) -> list:
-        optional = [m for m in (self.overoptimization, self.target) if m is not None]
+        optional = [m for m in (self.overoptimization, self.target, self.coverage) if m is not None]
         return [self.diversity, self.kl, self.learned, self.non_finite, *optional, *self.extra.values()]
 
     def on_train_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
@@ -156,6 +163,9 @@ class SampleEvaluation(L.Callback):
             self.overoptimization.update(learned, genuine)
         if self.target is not None:
             self.target.update(rollout.x)
+        if self.coverage is not None:
+            genuine_values, feasible = module.oracle.genuine(rollout.x)
+            self.coverage.update(module.reward.mean(rollout.x), module.reward.bonus(rollout.x), genuine_values, feasible)
         for metric in self.extra.values():
             metric.update(rollout.x)
         values = self._compute()
@@ -185,6 +195,9 @@ class SampleEvaluation(L.Callback):
             values |= {f"reward/{k}": parts[k] for k in ("genuine", "gap", "spearman", "non_finite_genuine")}
         if self.target is not None:
             values |= {f"target/{k}": v for k, v in self.target.compute().items()}
+        if self.coverage is not None:
+            parts = self.coverage.compute()
+            values |= {"seiko/coverage": parts["coverage"], "seiko/eval_bonus": parts["bonus"]}
         for name, metric in self.extra.items():
             result = metric.compute()
             values |= {f"{name}/{k}": v for k, v in result.items()} if isinstance(result, dict) else {name: result}

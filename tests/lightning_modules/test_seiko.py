@@ -2,6 +2,7 @@
 proven on real runs that are killed and resumed."""
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,8 @@ def test_a_run_buys_each_round_refits_and_regularises_to_the_frozen_previous_rou
     lines = (tmp_path / "labels.jsonl").read_text().splitlines()
     assert len(lines) == 16 and len({json.dumps(json.loads(line)["x"]) for line in lines}) == 16
     assert [q for q, _ in evaluation.reward_versus_queries()] == [0, 8, 16]
+    assert all(0 <= e["seiko/coverage"] <= 1 or math.isnan(e["seiko/coverage"]) for e in evaluation.evaluations)
+    assert all(e["seiko/eval_bonus"] == 0 for e in evaluation.evaluations if not math.isnan(e["seiko/eval_bonus"]))
     frozen = module.controlled.previous.correction.state_dict()
     assert all(torch.equal(frozen[k], v) for k, v in recorder.expected.items())
     live = module.controlled.correction.state_dict()
