@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from pathlib import Path
 from types import TracebackType
 
 from .example_configs import config_names, config_path
@@ -54,9 +55,31 @@ def main(args: list[str] | None = None) -> None:
 
 def _lightning_cli(args: list[str] | None) -> None:
     import lightning as L
+    import torch
     from lightning.pytorch.cli import LightningCLI
 
-    LightningCLI(
+    class RewardsdeCLI(LightningCLI):
+        """LightningCLI that refuses another method's checkpoint before it rewrites the config.
+
+        LightningCLI replaces the config's model by the one recorded in ``--ckpt_path``;
+        a checkpoint written by another rewardsde module is refused here, by name,
+        instead of failing later inside jsonargparse.
+        """
+
+        def parse_arguments(self, parser, args) -> None:  # noqa: ANN001 (LightningCLI's signature)
+            super().parse_arguments(parser, args)
+            subcommand = self.config.get("subcommand")
+            section = self.config.get(subcommand) if subcommand else None
+            path = section.get("ckpt_path") if section is not None else None
+            model = section.get("model") if section is not None else None
+            if not path or model is None or not Path(path).is_file():
+                return
+            method = torch.load(path, weights_only=True, map_location="cpu").get("rewardsde_method")
+            wanted = str(model.get("class_path", "")).rsplit(".", 1)[-1]
+            if method is not None and wanted and method != wanted:
+                raise ValueError(f"checkpoint {path} was written by {method}, not {wanted}, the config's model")
+
+    RewardsdeCLI(
         L.LightningModule,
         L.LightningDataModule,
         subclass_mode_model=True,
