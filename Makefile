@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DOMAINS := $(VENV)/.domains
 
-.PHONY: demo test install clean
+.PHONY: demo test docs install clean
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 # The domain extras: Ehrlich functions (bio), RDKit and SELFIES (chem), and the MOSES
 # training set from the molsets wheel, installed without its dependencies (they do not build).
 $(DOMAINS): $(STAMP)
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[test,bio,chem]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test,bio,chem,docs]"
 	$(BIN)/pip install --quiet -c constraints.txt --no-deps molsets==0.3.1
 	touch $(DOMAINS)
 
@@ -34,8 +34,12 @@ demo: $(STAMP)
 	@echo
 	@echo "TensorBoard logs are in lightning_logs/: tensorboard --logdir lightning_logs"
 
-test: $(DOMAINS)
+# The documentation site, built with --strict so that a broken link or reference fails (a few seconds).
+docs: $(DOMAINS)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+
+test: $(DOMAINS) docs
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) lightning_logs
+	rm -rf $(VENV) lightning_logs site dist

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
 from diffusers import DDPMPipeline, DDPMScheduler
+from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
@@ -44,7 +46,8 @@ class PretrainModule(L.LightningModule):
         weight_decay: AdamW weight decay.
         ema_decay: EMA decay per optimiser step.
         output_dir: where to save the EMA pipeline when training ends (global rank
-            0 only); ``None`` saves nothing.
+            0 only, and only after the configured training: see :meth:`on_train_end`);
+            ``None`` saves nothing.
         min_snr_gamma: ``γ`` of the min-SNR weighting; ``None`` for ``w = 1``.
     """
 
@@ -139,5 +142,31 @@ class PretrainModule(L.LightningModule):
         return cls(sde.network, schedule=sde.schedule, s_min=kwargs.pop("s_min", sde.s_min), **kwargs)
 
     def on_train_end(self) -> None:
-        if self.hparams.output_dir is not None and self.trainer.is_global_zero:
-            self.save_pretrained(self.hparams.output_dir)
+        """Write ``output_dir``, but only after the training the trainer was configured for.
+
+        A ``fast_dev_run``, an interrupted run, a run on part of the data
+        (``limit_train_batches``) or one that stopped before its estimated number of
+        steps warns and leaves ``output_dir`` as it was, so that an untrained model
+        never replaces (or poses as) a pretrained one.
+        """
+        if self.hparams.output_dir is None or not self.trainer.is_global_zero:
+            return
+        shortfall = training_shortfall(self.trainer)
+        if shortfall is not None:
+            rank_zero_warn(f"not writing the pretrained model to {self.hparams.output_dir!r}: {shortfall}")
+            return
+        self.save_pretrained(self.hparams.output_dir)
+
+
+def training_shortfall(trainer: L.Trainer) -> str | None:
+    """Why ``trainer`` did not run its configured training, or ``None`` if it did."""
+    if trainer.fast_dev_run:
+        return "this was a fast_dev_run"
+    if trainer.interrupted:
+        return "training was interrupted"
+    if trainer.limit_train_batches != 1.0:
+        return f"limit_train_batches={trainer.limit_train_batches} trains on part of the data"
+    total = trainer.estimated_stepping_batches
+    if math.isfinite(total) and trainer.global_step < total:
+        return f"training stopped at step {trainer.global_step} of {int(total)}"
+    return None

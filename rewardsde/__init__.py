@@ -13,6 +13,8 @@ the classes built on diffusers (:class:`DDPMPipelineSDE`, :class:`LatentDiffusio
 :class:`LoraCorrection`, :func:`export_pipeline`) import them when they are used.
 """
 
+__version__ = "0.1.0"
+
 from .brownian import BrownianPrior
 from .controlled import ControlledSDE
 from .corrections import DriftCorrection, NetworkCorrection, ZeroCorrection

@@ -23,7 +23,7 @@ class BrownianPrior(ReferenceSDE):
     With ``s > 0`` the end keeps a memory of the start (``Cov(x_0, x_1) = s²I``),
     so fine-tuning with the initial law fixed at ν_ini is biased. For
     ``r(x) = bᵀx`` the target is ``N((s² + c)b/α, (s² + c)I)``, while the optimal
-    drift from a fixed start only reaches mean ``c·b/α`` (METHODS.md, section 1).
+    drift from a fixed start only reaches mean ``c·b/α`` (docs/concepts.md, "Why the initial law is learned").
 
     Args:
         dim: dimension ``D`` of the samples, shape ``(D,)``.

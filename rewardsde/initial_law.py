@@ -1,7 +1,7 @@
 """The learned initial law of ELEGANT.
 
 With the drift fixed, the best initial law is ``ν*(x) ∝ exp(v*_0(x)/α)·ν_ini(x)``
-(METHODS.md, section 1). It is learned in two steps that reuse the control
+(see docs/concepts.md, "Why the initial law is learned"). It is learned in two steps that reuse the control
 machinery:
 
 1. **Value regression.** ``v̂_0(x_0) ≈ E[r(x_T) - α∫½‖a‖²dt | x_0]`` over rollouts

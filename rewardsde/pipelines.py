@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from .diffusers_eps import DiffusersEps
+from .example_configs import missing_model_hint
 from .pretrained import PretrainedSDE
 from .schedule import VPSchedule
 
@@ -31,7 +32,7 @@ def check_pipeline_directory(path: str | Path, components: Sequence[str]) -> Pat
     """
     directory = Path(path)
     if not directory.is_dir():
-        raise ValueError(f"pipeline directory {str(directory)!r} does not exist")
+        raise ValueError(f"pipeline directory {str(directory)!r} does not exist{missing_model_hint(directory)}")
     if not (directory / "model_index.json").is_file():
         raise ValueError(f"{str(directory)!r} is not a diffusers pipeline directory: model_index.json is missing")
     problems = []

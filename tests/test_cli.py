@@ -1,5 +1,6 @@
 """The ``rewardsde`` command runs every config (``fast_dev_run``) and accepts overrides."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,12 +41,107 @@ def test_python_dash_m_and_overrides(tmp_path):
     assert "alpha: 0.25" in result.stdout and "drift_steps: 7" in result.stdout
 
 
-def test_bad_config_value_is_named(tmp_path):
+WRONG_SHAPE_REWARD = """
+import torch
+
+
+class WrongShape(torch.nn.Module):
+    def forward(self, x):
+        return x.sum(-1, keepdim=True)
+"""
+
+
+def _fails_in_one_line(result: subprocess.CompletedProcess, *names: str) -> str:
+    """Exit status 2, no traceback, an ``error:`` block of at most 5 lines naming ``names``."""
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    lines = result.stderr.strip().splitlines()
+    block = lines[next(i for i, line in enumerate(lines) if line.startswith("error: ")):]
+    assert len(block) <= 5, result.stderr
+    for name in names:
+        assert name in block[0], block[0]
+    return "\n".join(block)
+
+
+def test_alpha_below_zero_is_one_line(tmp_path):
     config = ROOT / "configs" / "elegant_gaussian.yaml"
     result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config), "--model.init_args.alpha=-1",
                    "--trainer.fast_dev_run=true"], tmp_path)
-    assert result.returncode != 0
-    assert "alpha must be positive" in result.stderr
+    block = _fails_in_one_line(result, "alpha must be positive", "-1")
+    assert "ElegantModule" in block and "elegant_gaussian.yaml" in block
+    assert len(result.stderr.strip().splitlines()) <= 5, result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    config = ROOT / "configs" / "elegant_gaussian.yaml"
+    result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config), "--model.init_args.alpha=-1", "--debug"],
+                  tmp_path)
+    assert result.returncode not in (0, 2)
+    assert "Traceback" in result.stderr and "alpha must be positive" in result.stderr
+
+
+def test_unknown_backend_is_one_line(tmp_path):
+    config = ROOT / "configs" / "elegant_gaussian.yaml"
+    result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config), "--model.init_args.backend=nonsense"],
+                  tmp_path)
+    _fails_in_one_line(result, "unknown backend 'nonsense'")
+
+
+def test_missing_pretrained_directory_names_the_command_that_creates_it(tmp_path):
+    config = ROOT / "configs" / "elegant_digits.yaml"
+    result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config),
+                   "--model.init_args.sde.init_args.path=pretrained/digits"], tmp_path)
+    _fails_in_one_line(result, "'pretrained/digits' does not exist",
+                       "rewardsde fit --config configs/pretrain_digits.yaml")
+    elsewhere = _run([str(BIN / "rewardsde"), "fit", "--config", str(config),
+                      "--model.init_args.sde.init_args.path=nowhere"], tmp_path)
+    _fails_in_one_line(elsewhere, "'nowhere' does not exist")
+
+
+def test_reward_of_the_wrong_shape_is_one_line(tmp_path):
+    (tmp_path / "wrong_reward.py").write_text(WRONG_SHAPE_REWARD)
+    config = ROOT / "configs" / "elegant_gaussian.yaml"
+    result = subprocess.run(
+        [str(BIN / "rewardsde"), "fit", "--config", str(config), "--model.init_args.reward=wrong_reward.WrongShape",
+         "--trainer.fast_dev_run=true"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    block = _fails_in_one_line(result, "WrongShape", "shape")
+    assert "during fit" in block
+
+
+def test_budget_below_the_first_round_is_one_line(tmp_path):
+    config = ROOT / "configs" / "seiko_analytic.yaml"
+    result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config),
+                   "--model.init_args.oracle.init_args.budget=32"], tmp_path)
+    _fails_in_one_line(result, "budget (32) is smaller than the first round (64 queries)")
+
+
+def test_checkpoint_of_another_method_is_one_line(tmp_path):
+    no_kl = _run([str(BIN / "rewardsde"), "fit", "--config", str(ROOT / "configs" / "no_kl_gmm.yaml"),
+                  "--model.init_args.drift_steps=1", "--trainer.callbacks.init_args.samples=16"], tmp_path)
+    assert no_kl.returncode == 0, no_kl.stderr[-3000:]
+    checkpoint = next((tmp_path / "lightning_logs" / "no_kl_gmm").glob("version_0/checkpoints/*.ckpt"))
+    result = _run([str(BIN / "rewardsde"), "fit", "--config", str(ROOT / "configs" / "elegant_gaussian.yaml"),
+                   "--ckpt_path", str(checkpoint), "--weights_only=true"], tmp_path)
+    _fails_in_one_line(result, "written by NoKLModule, not ElegantModule")
+
+
+def test_parse_errors_stay_jsonargparse_s(tmp_path):
+    config = ROOT / "configs" / "elegant_gaussian.yaml"
+    result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config), "--model.init_args.no_such_key=1"],
+                  tmp_path)
+    assert result.returncode == 2
+    assert "no_such_key" in result.stderr and not result.stderr.startswith("error: ")
+
+
+def test_config_path_gives_the_packaged_configs(tmp_path):
+    names = _run([str(BIN / "rewardsde"), "config-path"], tmp_path)
+    assert names.returncode == 0 and names.stdout.split() == [c.stem for c in CONFIGS]
+    path = _run([str(BIN / "rewardsde"), "config-path", "elegant_gaussian"], tmp_path)
+    assert Path(path.stdout.strip()).read_text() == (ROOT / "configs" / "elegant_gaussian.yaml").read_text()
+    unknown = _run([str(BIN / "rewardsde"), "config-path", "nothing"], tmp_path)
+    assert unknown.returncode == 2 and "elegant_gaussian" in unknown.stderr
 
 
 def test_baseline_config_trains_through_the_cli(tmp_path):

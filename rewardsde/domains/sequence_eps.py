@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from ..example_configs import missing_model_hint
 from ..schedule import VPSchedule
 from .metadata import SequenceDomain
 from .onehot import from_probabilities
@@ -174,7 +175,7 @@ def read_sequence_config(path: str | Path) -> dict:
     """
     directory = Path(path)
     if not directory.is_dir():
-        raise ValueError(f"sequence model directory {str(directory)!r} does not exist; pretrain one first")
+        raise ValueError(f"sequence model directory {str(directory)!r} does not exist{missing_model_hint(directory)}")
     files = [CONFIG, *(f"{BACKBONE}/{name}" for name in BACKBONE_FILES)]
     missing = [name for name in files if not (directory / name).is_file()]
     if missing:

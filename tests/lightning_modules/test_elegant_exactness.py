@@ -1,6 +1,6 @@
 """ELEGANT against exact targets; the tolerances come from the sample size.
 
-Brownian prior dx = dW, x_0 ~ N(0, 1), r(x) = x, α = 0.5 (METHODS.md, section 1):
+Brownian prior dx = dW, x_0 ~ N(0, 1), r(x) = x, α = 0.5 (docs/concepts.md, "Why the initial law is learned"):
 the target is N(4, 2); with ν fixed at N(0, 1) the optimal drift reaches only
 N(2, 2). The optimal control is constant, so any step count integrates it exactly:
 the error budget is sampling noise (4 standard errors of n = 4000 samples) plus an

@@ -70,3 +70,23 @@ def test_a_network_with_its_own_save_pretrained_saves_the_ema_model(tmp_path, ge
     sde = SequenceSDE(str(tmp_path / "model"))
     x, s = torch.randn(2, 4, 6, generator=generator), torch.rand(2, generator=generator)
     assert torch.equal(sde.network(x, s), module.ema.module(x, s)) and sde.schedule.beta_max == 12.0
+
+
+def test_a_short_run_never_writes_the_pretrained_directory(tmp_path):
+    """fast_dev_run, a run on part of the data and one stopped early leave output_dir absent or as it was."""
+    L.seed_everything(0)
+    target = tmp_path / "digits"
+    module = PretrainModule(DiffusersEps(tiny_unet()), output_dir=str(target), ema_decay=0.5)
+    quick = L.Trainer(fast_dev_run=True, accelerator="cpu", logger=False, enable_progress_bar=False,
+                      enable_model_summary=False, default_root_dir=tmp_path)
+    with pytest.warns(UserWarning, match="fast_dev_run"):
+        quick.fit(module, DigitsDataModule(batch_size=16))
+    assert not target.exists()
+    target.mkdir()
+    (target / "marker").write_text("kept")
+    partial = L.Trainer(max_epochs=1, limit_train_batches=2, accelerator="cpu", logger=False,
+                        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                        default_root_dir=tmp_path)
+    with pytest.warns(UserWarning, match="limit_train_batches=2"):
+        partial.fit(module, DigitsDataModule(batch_size=16))
+    assert [p.name for p in target.iterdir()] == ["marker"]
