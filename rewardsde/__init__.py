@@ -3,7 +3,7 @@
 The core (this package) is plain torch and torchsde: schedules, the pretrained SDE,
 drift corrections, the controlled SDE with its running cost, :func:`solve` with three
 gradient back ends, the learned initial law, the algorithms themselves
-(:class:`ElegantObjective`, :class:`PhaseSchedule`, :class:`DenoisingLoss`,
+(:class:`ElegantObjective`, :class:`AdjointMatchingObjective`, :class:`PhaseSchedule`, :class:`DenoisingLoss`,
 :class:`FineTunedSampler`, :class:`SeikoRound`), rewards and exact analytic tasks.
 Lightning modules, data modules and callbacks live in ``rewardsde.lightning_modules``,
 ``rewardsde.datamodules`` and ``rewardsde.callbacks``.
@@ -15,6 +15,7 @@ the classes built on diffusers (:class:`DDPMPipelineSDE`, :class:`LatentDiffusio
 
 __version__ = "0.1.0"
 
+from .adjoint_matching import AdjointMatchingObjective
 from .brownian import BrownianPrior
 from .controlled import ControlledSDE
 from .corrections import DriftCorrection, NetworkCorrection, ZeroCorrection
@@ -37,6 +38,7 @@ from .schedule import VPSchedule
 from .solve import Solution, solve
 
 __all__ = [
+    "AdjointMatchingObjective",
     "BrownianPrior",
     "ControlledSDE",
     "DDPMPipelineSDE",
