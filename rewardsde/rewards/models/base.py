@@ -20,8 +20,8 @@ class RewardModel(nn.Module):
     Labels ``y`` are standardised, ``ỹ = (y - m)/s``, and ``H`` heads fit ``ỹ``
     on features ``z = features(x)`` (the sample itself by default), flattened: MLPs
     (:class:`Heads`, ``network="mlp"``) or, for sequences, dilated 1-D CNNs over the
-    ``(C, L)`` layout of ``features(x)`` (:class:`CNNHeads`, ``network="cnn"``). In reward units, head ``h`` predicts
-    ``r_h(x) = m + s·g_h(z)``; the mean is ``r̂ = (1/H) Σ_h r_h``. Subclasses
+    ``(C, L)`` layout of ``features(x)`` (:class:`CNNHeads`, ``network="cnn"``).
+    In reward units, head ``h`` predicts ``r_h(x) = m + s·g_h(z)``; the mean is ``r̂ = (1/H) Σ_h r_h``. Subclasses
     define the bonus ``ĝ`` (:meth:`bonus`); the optimistic reward
     ``forward(x) = r̂(x) + ĝ(x)`` is differentiable in ``x``, and is what
     fine-tuning backpropagates through. Every fit starts afresh from ``seed``.
@@ -91,7 +91,9 @@ class RewardModel(nn.Module):
         elif len(shape) != 2:
             raise ValueError(f"network='cnn' needs features of shape (n, channels, length), got (n, *{shape})")
         else:
-            self.heads = CNNHeads(self.head_count, shape, self.hidden, self.depth, self.kernel_size, self.pool, self.dense)
+            self.heads = CNNHeads(
+                self.head_count, shape, self.hidden, self.depth, self.kernel_size, self.pool, self.dense
+            )
         self.on_build()
         self.requires_grad_(False)
 

@@ -65,7 +65,9 @@ class CNNHeads(nn.Module):
         self.in_shape = (int(in_shape[0]), int(in_shape[1]))
         self.kernel_size, self.pool = kernel_size, pool
         widths = [self.in_shape[0]] + [channels] * depth
-        self.convs = nn.ParameterList(nn.Parameter(torch.empty(heads, b, a, kernel_size)) for a, b in zip(widths, widths[1:]))
+        self.convs = nn.ParameterList(
+            nn.Parameter(torch.empty(heads, b, a, kernel_size)) for a, b in zip(widths, widths[1:])
+        )
         self.conv_biases = nn.ParameterList(nn.Parameter(torch.empty(heads, b)) for b in widths[1:])
         self.dense = nn.ParameterList(nn.Parameter(torch.empty(heads, channels, channels)) for _ in range(dense))
         self.dense_biases = nn.ParameterList(nn.Parameter(torch.empty(heads, 1, channels)) for _ in range(dense))

@@ -46,9 +46,9 @@ def fit_heads(
     train every head, or with ``bootstrap`` a resample with replacement of it per
     head. Adam, on the full training split each epoch (``batch_size=None``) or on
     minibatches of ``batch_size`` rows in an order drawn from ``generator`` afresh
-    each epoch (the same order for every head); each head keeps the weights of its epoch with the lowest
-    held-out error, and training stops once no head has improved for ``patience``
-    epochs.
+    each epoch (the same order for every head); each head keeps the weights of its
+    epoch with the lowest held-out error, and training stops once no head has
+    improved for ``patience`` epochs.
 
     Args:
         heads: the ensemble (trained in place).

@@ -10,7 +10,9 @@ from rewardsde.domains import SimplexProjection, one_hot
 from rewardsde.rewards import BootstrapReward, GreedyReward, RewardModel, ThompsonReward, UCBReward
 
 STATES, LENGTH = 4, 16
-SETTINGS = dict(heads=2, hidden=8, depth=2, kernel_size=3, network="cnn", epochs=40, patience=40, lr=1e-2, batch_size=64)
+SETTINGS = dict(
+    heads=2, hidden=8, depth=2, kernel_size=3, network="cnn", epochs=40, patience=40, lr=1e-2, batch_size=64
+)
 
 
 def _motif_data(n, seed):
