@@ -21,6 +21,7 @@ from .onehot import check_one_hot_shape, decode, from_probabilities, one_hot
 from .pretrained_surrogate import PretrainedSurrogateReward
 from .selfies_alphabet import PAD, SelfiesAlphabet
 from .sequence_eps import SequenceEps, read_domain, read_sequence_config
+from .simplex import SimplexProjection
 from .sequence_sde import SequenceSDE
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "SequenceDomain",
     "SequenceEps",
     "SequenceSDE",
+    "SimplexProjection",
     "check_one_hot_shape",
     "decode",
     "domain_reward",

@@ -2,6 +2,7 @@
 
 from .base import RewardModel
 from .bootstrap import BootstrapReward
+from .cnn_heads import CNNHeads
 from .fit import FitReport, fit_heads
 from .greedy import GreedyReward
 from .heads import Heads
@@ -10,6 +11,7 @@ from .ucb import UCBReward
 
 __all__ = [
     "BootstrapReward",
+    "CNNHeads",
     "FitReport",
     "GreedyReward",
     "Heads",

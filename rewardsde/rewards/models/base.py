@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
+from .cnn_heads import CNNHeads
 from .fit import FitReport, fit_heads
 from .heads import Heads
+
+NETWORKS = ("mlp", "cnn")
 
 
 class RewardModel(nn.Module):
     """A learned reward ``r̂ + ĝ``: ensemble mean plus an optimism bonus.
 
-    Labels ``y`` are standardised, ``ỹ = (y - m)/s``, and ``H`` heads
-    :class:`Heads` fit ``ỹ`` on features ``z = features(x)`` (the flattened
-    sample by default). In reward units, head ``h`` predicts
-    ``r_h(x) = m + s·g_h(z)``; the mean is ``r̂ = (1/H) Σ_h r_h``. Subclasses
+    Labels ``y`` are standardised, ``ỹ = (y - m)/s``, and ``H`` heads fit ``ỹ``
+    on features ``z = features(x)`` (the sample itself by default), flattened: MLPs
+    (:class:`Heads`, ``network="mlp"``) or, for sequences, dilated 1-D CNNs over the
+    ``(C, L)`` layout of ``features(x)`` (:class:`CNNHeads`, ``network="cnn"``).
+    In reward units, head ``h`` predicts ``r_h(x) = m + s·g_h(z)``; the mean is ``r̂ = (1/H) Σ_h r_h``. Subclasses
     define the bonus ``ĝ`` (:meth:`bonus`); the optimistic reward
     ``forward(x) = r̂(x) + ĝ(x)`` is differentiable in ``x``, and is what
     fine-tuning backpropagates through. Every fit starts afresh from ``seed``.
@@ -23,9 +29,15 @@ class RewardModel(nn.Module):
 
     Args:
         heads: ensemble size ``H``.
-        hidden, depth: width and number of hidden layers of each head.
-        features: a module ``x (n, ...) -> z (n, F)``; ``None`` flattens ``x``.
-        holdout, epochs, patience, lr, weight_decay: see :func:`fit_heads`.
+        hidden, depth: width and number of hidden layers of each head (for
+            ``network="cnn"``: channels and number of convolutions).
+        features: a module ``x (n, ...) -> z (n, ...)``, e.g.
+            :class:`rewardsde.domains.SimplexProjection`; ``None``: the identity.
+            The same map is applied when fitting and when scoring.
+        network: ``"mlp"`` or ``"cnn"`` (needs features of shape ``(n, C, L)``).
+        kernel_size, pool, dense: the CNN's kernel size, pooling over positions
+            (``"max"`` or ``"mean"``) and number of dense layers after it; see :class:`CNNHeads`.
+        holdout, epochs, patience, lr, weight_decay, batch_size: see :func:`fit_heads`.
     """
 
     bootstrap = False
@@ -36,32 +48,52 @@ class RewardModel(nn.Module):
         hidden: int = 64,
         depth: int = 2,
         features: nn.Module | None = None,
+        network: str = "mlp",
+        kernel_size: int = 5,
+        pool: str = "max",
+        dense: int = 0,
         holdout: float = 0.2,
         epochs: int = 500,
         patience: int = 50,
         lr: float = 1e-2,
         weight_decay: float = 0.0,
+        batch_size: int | None = None,
     ) -> None:
         super().__init__()
         if heads < 1:
             raise ValueError(f"heads must be positive, got {heads}")
+        if network not in NETWORKS:
+            raise ValueError(f"network must be one of {NETWORKS}, got {network!r}")
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"batch_size must be positive or None, got {batch_size}")
         self.head_count, self.hidden, self.depth = heads, hidden, depth
+        self.network, self.kernel_size, self.pool, self.dense = network, kernel_size, pool, dense
         self.features = features
         self.settings = dict(holdout=holdout, epochs=epochs, patience=patience, lr=lr, weight_decay=weight_decay)
-        self.heads: Heads | None = None
+        if batch_size is not None:
+            self.settings["batch_size"] = batch_size
+        self.heads: Heads | CNNHeads | None = None
         self.register_buffer("label_mean", torch.zeros(()))
         self.register_buffer("label_std", torch.ones(()))
 
     def featurize(self, x: Tensor) -> Tensor:
-        """``z = features(x)``, ``(n, F)``."""
-        return x.flatten(1) if self.features is None else self.features(x)
+        """``z = features(x)`` flattened, ``(n, F)``."""
+        return (x if self.features is None else self.features(x)).flatten(1)
 
     def build(self, event_shape: tuple[int, ...]) -> None:
         """Create the heads for samples of ``event_shape`` (once; later calls do nothing)."""
         if self.heads is not None:
             return
-        width = self.featurize(torch.zeros(1, *event_shape)).shape[1]
-        self.heads = Heads(self.head_count, width, self.hidden, self.depth)
+        probe = torch.zeros(1, *event_shape)
+        shape = tuple((probe if self.features is None else self.features(probe)).shape[1:])
+        if self.network == "mlp":
+            self.heads = Heads(self.head_count, math.prod(shape), self.hidden, self.depth)
+        elif len(shape) != 2:
+            raise ValueError(f"network='cnn' needs features of shape (n, channels, length), got (n, *{shape})")
+        else:
+            self.heads = CNNHeads(
+                self.head_count, shape, self.hidden, self.depth, self.kernel_size, self.pool, self.dense
+            )
         self.on_build()
         self.requires_grad_(False)
 

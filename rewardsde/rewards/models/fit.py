@@ -38,19 +38,23 @@ def fit_heads(
     patience: int = 50,
     lr: float = 1e-2,
     weight_decay: float = 0.0,
+    batch_size: int | None = None,
 ) -> FitReport:
     """Minimise ``mean (g_h(z_i) - y_i)²`` over the training split for every head.
 
     A random ``holdout`` fraction of the rows (at least one) is held out; the rest
     train every head, or with ``bootstrap`` a resample with replacement of it per
-    head. Full-batch Adam; each head keeps the weights of its epoch with the lowest
-    held-out error, and training stops once no head has improved for ``patience``
-    epochs.
+    head. Adam, on the full training split each epoch (``batch_size=None``) or on
+    minibatches of ``batch_size`` rows in an order drawn from ``generator`` afresh
+    each epoch (the same order for every head); each head keeps the weights of its
+    epoch with the lowest held-out error, and training stops once no head has
+    improved for ``patience`` epochs.
 
     Args:
         heads: the ensemble (trained in place).
         z: inputs ``(n, F)``; y: targets ``(n,)``.
-        generator: drives the split and the resamples.
+        generator: drives the split, the resamples and the minibatch orders.
+        batch_size: rows per Adam step; ``None``: the whole training split.
     """
     n = z.shape[0]
     if z.dim() != 2 or y.shape != (n,):
@@ -59,6 +63,8 @@ def fit_heads(
         raise ValueError(f"need at least 2 labels to fit with a held-out split, got {n}")
     if not 0 < holdout < 1 or epochs < 1 or patience < 1:
         raise ValueError(f"need 0 < holdout < 1, epochs >= 1, patience >= 1; got {holdout}, {epochs}, {patience}")
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be positive or None, got {batch_size}")
     order = torch.randperm(n, generator=generator)
     cut = min(max(int(round(holdout * n)), 1), n - 1)
     held, train = order[:cut], order[cut:]
@@ -77,10 +83,16 @@ def fit_heads(
     curve = []
     with torch.enable_grad():
         for epoch in range(epochs):
-            loss = (heads(z_train) - y_train).pow(2).mean(1).sum()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if batch_size is None:
+                batches = [(z_train, y_train)]
+            else:
+                order = torch.randperm(z_train.shape[1], generator=generator).split(batch_size)
+                batches = [(z_train[:, rows], y_train[:, rows]) for rows in order]
+            for z_batch, y_batch in batches:
+                loss = (heads(z_batch) - y_batch).pow(2).mean(1).sum()
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
             with torch.no_grad():
                 error = (heads(z_held) - y_held).pow(2).mean(1)
                 curve.append(error)

@@ -36,6 +36,11 @@ class Heads(nn.Module):
     def count(self) -> int:
         return self.weights[0].shape[0]
 
+    @property
+    def width(self) -> int:
+        """``W``, the width of the last-layer features ``φ_h``."""
+        return self.weights[-1].shape[1]
+
     @torch.no_grad()
     def reset(self, generator: torch.Generator) -> None:
         """Draw every weight and bias from ``U(-1/√fan_in, 1/√fan_in)`` with ``generator``."""

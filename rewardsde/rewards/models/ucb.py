@@ -31,13 +31,14 @@ class UCBReward(RewardModel):
         self.c, self.lam, self.clip = float(c), float(lam), clip
 
     def on_build(self) -> None:
-        eye = torch.eye(self.hidden).expand(self.head_count, self.hidden, self.hidden)
+        width = self.heads.width
+        eye = torch.eye(width).expand(self.head_count, width, width)
         self.register_buffer("covariance_inverse", eye.clone() / self.lam)
 
     def set_design(self, z: Tensor) -> None:
         """``Σ_h⁻¹`` from the labelled features ``z (n, F)``: ``(Φ_hᵀΦ_h + λI)⁻¹``."""
         phi = self.heads.features(z.to(self.covariance_inverse)).double()
-        eye = torch.eye(self.hidden, dtype=torch.float64, device=phi.device)
+        eye = torch.eye(self.heads.width, dtype=torch.float64, device=phi.device)
         precision = phi.transpose(1, 2) @ phi + self.lam * eye
         self.covariance_inverse.copy_(torch.linalg.inv(precision))
 
