@@ -3,7 +3,7 @@
 The core (this package) is plain torch and torchsde: schedules, the pretrained SDE,
 drift corrections, the controlled SDE with its running cost, :func:`solve` with three
 gradient back ends, the learned initial law, the algorithms themselves
-(:class:`ElegantObjective`, :class:`PhaseSchedule`, :class:`DenoisingLoss`,
+(:class:`ElegantObjective`, :class:`PhaseSchedule`, :class:`DenoisingLoss`, :class:`CrossEntropyDenoisingLoss`,
 :class:`FineTunedSampler`, :class:`SeikoRound`), rewards and exact analytic tasks.
 Lightning modules, data modules and callbacks live in ``rewardsde.lightning_modules``,
 ``rewardsde.datamodules`` and ``rewardsde.callbacks``.
@@ -16,7 +16,7 @@ the classes built on diffusers (:class:`DDPMPipelineSDE`, :class:`LatentDiffusio
 from .brownian import BrownianPrior
 from .controlled import ControlledSDE
 from .corrections import DriftCorrection, NetworkCorrection, ZeroCorrection
-from .denoising import DenoisingLoss
+from .denoising import CrossEntropyDenoisingLoss, DenoisingLoss
 from .diffusers_eps import DiffusersEps
 from .export import export_pipeline
 from .frozen import FrozenDrift
@@ -38,6 +38,7 @@ __all__ = [
     "BrownianPrior",
     "ControlledSDE",
     "DDPMPipelineSDE",
+    "CrossEntropyDenoisingLoss",
     "DenoisingLoss",
     "DiffusersEps",
     "DriftCorrection",

@@ -17,7 +17,7 @@ PARAMETERISATIONS = ("eps", "x0")
 CONFIG = "sequence_model.json"
 BACKBONE = "backbone"
 BACKBONE_FILES = ("config.json", "diffusion_pytorch_model.safetensors")
-ARCHITECTURE = ("num_states", "length", "channels", "depth", "kernel_size")
+ARCHITECTURE = ("num_states", "length", "channels", "depth", "kernel_size", "dilation_cycle")
 REQUIRED = ("parameterisation", "schedule", "s_min", "metadata")
 
 
@@ -53,6 +53,7 @@ class SequenceEps(nn.Module):
         num_states: size of the token alphabet (input and output channels).
         length: sequence length.
         channels, depth, kernel_size: the backbone's width, residual blocks and odd convolution width.
+        dilation_cycle: block ``i`` of the backbone has dilation ``2^(i mod dilation_cycle)``.
         parameterisation: ``"eps"`` or ``"x0"``, as above.
         schedule: the VP schedule of the ``"x0"`` parameterisation; default
             ``VPSchedule()``, the default of :class:`PretrainModule`.
@@ -72,13 +73,14 @@ class SequenceEps(nn.Module):
         kernel_size: int = 5,
         parameterisation: str = "eps",
         schedule: VPSchedule | None = None,
+        dilation_cycle: int = 1,
     ) -> None:
         super().__init__()
         from .sequence_backbone import SequenceBackbone
 
         if parameterisation not in PARAMETERISATIONS:
             raise ValueError(f"parameterisation must be one of {PARAMETERISATIONS}, got {parameterisation!r}")
-        self.backbone = SequenceBackbone(num_states, length, channels, depth, kernel_size)
+        self.backbone = SequenceBackbone(num_states, length, channels, depth, kernel_size, dilation_cycle)
         self.parameterisation = parameterisation
         self.schedule = schedule or VPSchedule()
 
@@ -89,6 +91,17 @@ class SequenceEps(nn.Module):
     @property
     def length(self) -> int:
         return self.backbone.config.length
+
+    def logits(self, x: Tensor, s: Tensor) -> Tensor:
+        """The x₀-logits ``h(x, s)``, ``(batch, num_states, length)``, of an ``"x0"`` network
+        (what :class:`rewardsde.CrossEntropyDenoisingLoss` trains).
+
+        Raises:
+            ValueError: for an ``"eps"`` network, whose output is not logits.
+        """
+        if self.parameterisation != "x0":
+            raise ValueError(f"logits need parameterisation='x0', this network has {self.parameterisation!r}")
+        return self.backbone(x, s)
 
     def forward(self, x: Tensor, s: Tensor) -> Tensor:
         h = self.backbone(x, s)

@@ -90,3 +90,25 @@ def test_x0_network_refuses_another_schedule_and_metadata_of_another_shape(tmp_p
     with pytest.raises(ValueError, match=r"describes sequences \(4, 8\), but the network takes \(4, 6\)"):
         net.save_pretrained(tmp_path / "model", VPSchedule(0.2, 15.0), metadata=metadata)
     assert not (tmp_path / "model").exists(), "nothing is written when the arguments are refused"
+
+
+def test_dilations_cycle_through_powers_of_two_and_survive_a_save(tmp_path, generator):
+    net = SequenceEps(4, 12, channels=8, depth=5, kernel_size=3, parameterisation="x0", dilation_cycle=3)
+    assert [(b.first.dilation[0], b.second.dilation[0]) for b in net.backbone.blocks] == [(1, 1), (2, 2), (4, 4), (1, 1), (2, 2)]
+    torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
+    x, s = torch.randn(2, 4, 12, generator=generator), torch.rand(2, generator=generator)
+    assert net(x, s).shape == (2, 4, 12)
+    net.save_pretrained(tmp_path / "model", net.schedule)
+    loaded = SequenceEps.from_pretrained(tmp_path / "model")
+    assert loaded.backbone.config.dilation_cycle == 3 and torch.equal(loaded(x, s), net(x, s))
+    with pytest.raises(ValueError, match="dilation_cycle must be at least 1, got 0"):
+        SequenceEps(4, 12, dilation_cycle=0)
+
+
+def test_logits_are_the_backbone_output_of_an_x0_network_only(generator):
+    net = SequenceEps(4, 6, channels=8, depth=1, parameterisation="x0")
+    torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
+    x, s = torch.randn(2, 4, 6, generator=generator), torch.rand(2, generator=generator)
+    assert torch.equal(net.logits(x, s), net.backbone(x, s))
+    with pytest.raises(ValueError, match="logits need parameterisation='x0', this network has 'eps'"):
+        SequenceEps(4, 6, channels=8, depth=1).logits(x, s)
