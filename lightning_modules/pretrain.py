@@ -70,9 +70,8 @@ class PretrainModule(L.LightningModule):
             raise ValueError(f"ema_decay must lie in [0, 1), got {ema_decay}")
         self.cross_entropy = _check_loss(loss, network)
         schedule = schedule or VPSchedule()
-        self.loss = (
-            CrossEntropyDenoisingLoss(schedule, s_min, min_snr_gamma) if self.cross_entropy else DenoisingLoss(schedule, s_min, min_snr_gamma)
-        )
+        kind = CrossEntropyDenoisingLoss if self.cross_entropy else DenoisingLoss
+        self.loss = kind(schedule, s_min, min_snr_gamma)
         if event_shape is None:
             if not isinstance(network, DiffusersEps):
                 raise ValueError(f"event_shape is required for a {type(network).__name__} network")
@@ -161,5 +160,8 @@ def _check_loss(loss: str, network: nn.Module) -> bool:
     if loss == "mse":
         return False
     if getattr(network, "parameterisation", None) != "x0" or not hasattr(network, "logits"):
-        raise ValueError(f"loss='ce' needs a network with x0-logits (SequenceEps(parameterisation='x0')), got {type(network).__name__}")
+        raise ValueError(
+            "loss='ce' needs a network with x0-logits (SequenceEps(parameterisation='x0')), "
+            f"got {type(network).__name__}"
+        )
     return True

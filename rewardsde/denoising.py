@@ -109,7 +109,9 @@ class CrossEntropyDenoisingLoss:
     ) -> Tensor:
         """The loss on one-hot data ``x0`` ``(batch, K, L)``; ``s`` and ``ε`` drawn from ``generator``."""
         if x0.dim() != 3 or x0.shape[1] < 2:
-            raise ValueError(f"x0 must be one-hot sequences of shape (batch, num_states >= 2, length), got {tuple(x0.shape)}")
+            raise ValueError(
+                f"x0 must be one-hot sequences of shape (batch, num_states >= 2, length), got {tuple(x0.shape)}"
+            )
         n = x0.shape[0]
         s = self.s_min + (1.0 - self.s_min) * torch.rand(n, device=x0.device, dtype=x0.dtype, generator=generator)
         noise = torch.randn(x0.shape, device=x0.device, dtype=x0.dtype, generator=generator)

@@ -60,7 +60,13 @@ class SequenceBackbone(ModelMixin, ConfigMixin):
 
     @register_to_config
     def __init__(
-        self, num_states: int, length: int, channels: int = 64, depth: int = 4, kernel_size: int = 5, dilation_cycle: int = 1
+        self,
+        num_states: int,
+        length: int,
+        channels: int = 64,
+        depth: int = 4,
+        kernel_size: int = 5,
+        dilation_cycle: int = 1,
     ) -> None:
         super().__init__()
         if num_states < 2 or length < 1:

@@ -158,7 +158,8 @@ class SequenceEps(nn.Module):
         if (self.parameterisation == "x0" or self.inputs == "posterior") and repr(schedule) != repr(self.schedule):
             raise ValueError(
                 f"this network (parameterisation {self.parameterisation!r}, inputs {self.inputs!r}) computes ε with "
-                f"{self.schedule}, not the {schedule} it would be saved with; give SequenceEps the schedule of the PretrainModule"
+                f"{self.schedule}, not the {schedule} it would be saved with; "
+                "give SequenceEps the schedule of the PretrainModule"
             )
         domain = SequenceDomain.from_dict(metadata) if isinstance(metadata, dict) else metadata
         if domain is not None and not isinstance(domain, SequenceDomain):

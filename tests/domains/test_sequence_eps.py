@@ -94,7 +94,8 @@ def test_x0_network_refuses_another_schedule_and_metadata_of_another_shape(tmp_p
 
 def test_dilations_cycle_through_powers_of_two_and_survive_a_save(tmp_path, generator):
     net = SequenceEps(4, 12, channels=8, depth=5, kernel_size=3, parameterisation="x0", dilation_cycle=3)
-    assert [(b.first.dilation[0], b.second.dilation[0]) for b in net.backbone.blocks] == [(1, 1), (2, 2), (4, 4), (1, 1), (2, 2)]
+    dilations = [(b.first.dilation[0], b.second.dilation[0]) for b in net.backbone.blocks]
+    assert dilations == [(1, 1), (2, 2), (4, 4), (1, 1), (2, 2)]
     torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
     x, s = torch.randn(2, 4, 12, generator=generator), torch.rand(2, generator=generator)
     assert net(x, s).shape == (2, 4, 12)

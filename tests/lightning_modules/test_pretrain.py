@@ -85,7 +85,8 @@ def test_cross_entropy_pretraining_learns_the_tokens_of_a_single_sequence(tmp_pa
     assert isinstance(module.loss, CrossEntropyDenoisingLoss) and module.loss.min_snr_gamma == 5.0
     _trainer(tmp_path, 40).fit(module, DataLoader(TensorDataset(data), batch_size=16))
     s = torch.full((8,), 0.1)
-    x = module.schedule.alpha_bar(s).sqrt()[:, None, None] * data[:8] + module.schedule.sigma(s)[:, None, None] * torch.randn(8, 4, 6)
+    root, sigma = module.schedule.alpha_bar(s).sqrt()[:, None, None], module.schedule.sigma(s)[:, None, None]
+    x = root * data[:8] + sigma * torch.randn(8, 4, 6)
     assert torch.equal(module.ema.module.logits(x, s).argmax(1), tokens.expand(8, 6))
 
 
