@@ -13,7 +13,7 @@ from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from rewardsde.denoising import DenoisingLoss
+from rewardsde.denoising import CrossEntropyDenoisingLoss, DenoisingLoss
 from rewardsde.diffusers_eps import DiffusersEps
 from rewardsde.phases import cosine_factor
 from rewardsde.pipelines import DDPMPipelineSDE
@@ -49,6 +49,10 @@ class PretrainModule(L.LightningModule):
             0 only, and only after the configured training: see :meth:`on_train_end`);
             ``None`` saves nothing.
         min_snr_gamma: ``γ`` of the min-SNR weighting; ``None`` for ``w = 1``.
+        loss: ``"mse"``, the ε-loss above, or ``"ce"``, the cross-entropy of
+            :class:`rewardsde.CrossEntropyDenoisingLoss` on the x₀-logits of a network with a
+            ``logits(x, s)`` method (an ``"x0"`` :class:`rewardsde.domains.SequenceEps`) and
+            one-hot data, weighted by ``min(SNR, γ)`` with ``min_snr_gamma = γ``.
     """
 
     def __init__(
@@ -62,11 +66,15 @@ class PretrainModule(L.LightningModule):
         ema_decay: float = 0.999,
         output_dir: str | None = None,
         min_snr_gamma: float | None = None,
+        loss: str = "mse",
     ) -> None:
         super().__init__()
         if not 0 <= ema_decay < 1:
             raise ValueError(f"ema_decay must lie in [0, 1), got {ema_decay}")
-        loss = DenoisingLoss(schedule or VPSchedule(), s_min, min_snr_gamma)
+        self.cross_entropy = _check_loss(loss, network)
+        schedule = schedule or VPSchedule()
+        kind = CrossEntropyDenoisingLoss if self.cross_entropy else DenoisingLoss
+        self.loss = kind(schedule, s_min, min_snr_gamma)
         if event_shape is None:
             if not isinstance(network, DiffusersEps):
                 raise ValueError(f"event_shape is required for a {type(network).__name__} network")
@@ -75,18 +83,17 @@ class PretrainModule(L.LightningModule):
             network.check_event_shape(tuple(event_shape))
         self.save_hyperparameters(ignore=["network", "schedule"])
         self.network = network.requires_grad_(True)
-        self.schedule = loss.schedule
+        self.schedule = schedule
         self.event_shape = tuple(event_shape)
         self.ema = AveragedModel(network, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
         self.ema.requires_grad_(False)
         self.ema.module.load_state_dict(network.state_dict())
-        self.loss = loss
 
     def training_step(self, batch: Tensor | list[Tensor], batch_idx: int) -> Tensor:
         x0 = batch[0] if isinstance(batch, (list, tuple)) else batch
         if tuple(x0.shape[1:]) != self.event_shape:
             raise ValueError(f"data of shape {tuple(x0.shape[1:])} does not match event_shape {self.event_shape}")
-        loss = self.loss(self.network, x0)
+        loss = self.loss(self.network.logits if self.cross_entropy else self.network, x0)
         self.log("train/loss", loss, prog_bar=True)
         return loss
 
@@ -170,3 +177,20 @@ def training_shortfall(trainer: L.Trainer) -> str | None:
     if math.isfinite(total) and trainer.global_step < total:
         return f"training stopped at step {trainer.global_step} of {int(total)}"
     return None
+
+
+LOSSES = ("mse", "ce")
+
+
+def _check_loss(loss: str, network: nn.Module) -> bool:
+    """Whether ``loss`` is the cross-entropy; ``ValueError`` for a name or network that does not fit."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    if loss == "mse":
+        return False
+    if getattr(network, "parameterisation", None) != "x0" or not hasattr(network, "logits"):
+        raise ValueError(
+            "loss='ce' needs a network with x0-logits (SequenceEps(parameterisation='x0')), "
+            f"got {type(network).__name__}"
+        )
+    return True

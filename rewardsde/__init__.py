@@ -3,7 +3,8 @@
 The core (this package) is plain torch and torchsde: schedules, the pretrained SDE,
 drift corrections, the controlled SDE with its running cost, :func:`solve` with three
 gradient back ends, the learned initial law, the algorithms themselves
-(:class:`ElegantObjective`, :class:`AdjointMatchingObjective`, :class:`PhaseSchedule`, :class:`DenoisingLoss`,
+(:class:`ElegantObjective`, :class:`AdjointMatchingObjective`, :class:`PhaseSchedule`,
+:class:`DenoisingLoss`, :class:`CrossEntropyDenoisingLoss`,
 :class:`FineTunedSampler`, :class:`SeikoRound`), rewards and exact analytic tasks.
 Lightning modules, data modules and callbacks live in ``rewardsde.lightning_modules``,
 ``rewardsde.datamodules`` and ``rewardsde.callbacks``.
@@ -19,7 +20,7 @@ from .adjoint_matching import AdjointMatchingObjective
 from .brownian import BrownianPrior
 from .controlled import ControlledSDE
 from .corrections import DriftCorrection, NetworkCorrection, ZeroCorrection
-from .denoising import DenoisingLoss
+from .denoising import CrossEntropyDenoisingLoss, DenoisingLoss
 from .diffusers_eps import DiffusersEps
 from .export import export_pipeline
 from .frozen import FrozenDrift
@@ -42,6 +43,7 @@ __all__ = [
     "BrownianPrior",
     "ControlledSDE",
     "DDPMPipelineSDE",
+    "CrossEntropyDenoisingLoss",
     "DenoisingLoss",
     "DiffusersEps",
     "DriftCorrection",

@@ -65,3 +65,59 @@ class DenoisingLoss:
             raise ValueError(f"the network returned shape {tuple(output.shape)} for data of shape {tuple(x0.shape)}")
         eps = output if self.prediction == "eps" else (x_s - root_alpha_bar * output) / sigma
         return ((eps - noise).pow(2).flatten(1).mean(1) * self.weight(s)).mean()
+
+
+class CrossEntropyDenoisingLoss:
+    """``E_{x_0, s ~ U(s_min, 1), ε ~ N(0, I)} (1/L)·Σ_j -log softmax_k(h(x_s, s))[y_j, j]``, the
+    cross-entropy of continuous diffusion on one-hot data (CDCD, Dieleman et al. 2022).
+
+    The data ``x_0`` are ±1 one-hot codes ``(batch, K, L)`` (:func:`rewardsde.domains.one_hot`)
+    of tokens ``y_j = argmax_k x_0[k, j]``, noised as ``x_s = √ᾱ(s)·x_0 + σ_s·ε``, and ``h``
+    returns per-position logits over the ``K`` states, ``(batch, K, L)`` (e.g.
+    :meth:`rewardsde.domains.SequenceEps.logits`). For each ``(x_s, s)`` the loss is minimised
+    exactly by the posterior marginals ``softmax_k h = p(y_j = k | x_s)``: the log score is proper.
+    The squared x₀-error of :class:`DenoisingLoss` with ``x̂_0 = 2·softmax(h) - 1`` is the Brier
+    score ``4·‖softmax(h) - e_y‖²`` of the same posterior, whose gradient in a logit vanishes as
+    the predicted probability of the true token goes to 0; the log score's does not.
+
+    Each sample's loss is weighted by ``w(s) = 1``, or with ``min_snr_gamma = γ`` by
+    ``w(s) = min(SNR(s), γ)``, ``SNR = ᾱ/σ²``: the weight the min-SNR ε-loss of
+    :class:`DenoisingLoss` puts on the x₀-error. It mutes the high-noise times where
+    the posterior is the marginal of the tokens and nothing is left to learn.
+
+    Args:
+        schedule: the VP schedule.
+        s_min: smallest diffusion time trained on, in ``(0, 1)``.
+        min_snr_gamma: ``γ``, positive, or ``None`` for ``w = 1``.
+    """
+
+    def __init__(self, schedule: VPSchedule, s_min: float = 1e-3, min_snr_gamma: float | None = None) -> None:
+        if not 0 < s_min < 1:
+            raise ValueError(f"s_min must lie in (0, 1), got {s_min}")
+        if min_snr_gamma is not None and not min_snr_gamma > 0:
+            raise ValueError(f"min_snr_gamma must be positive or None, got {min_snr_gamma}")
+        self.schedule, self.s_min, self.min_snr_gamma = schedule, s_min, min_snr_gamma
+
+    def weight(self, s: Tensor) -> Tensor:
+        """``w(s)``, ``(batch,)``."""
+        if self.min_snr_gamma is None:
+            return torch.ones_like(s)
+        return (self.schedule.alpha_bar(s) / self.schedule.sigma(s).square()).clamp(max=self.min_snr_gamma)
+
+    def __call__(
+        self, logits: Callable[[Tensor, Tensor], Tensor], x0: Tensor, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """The loss on one-hot data ``x0`` ``(batch, K, L)``; ``s`` and ``ε`` drawn from ``generator``."""
+        if x0.dim() != 3 or x0.shape[1] < 2:
+            raise ValueError(
+                f"x0 must be one-hot sequences of shape (batch, num_states >= 2, length), got {tuple(x0.shape)}"
+            )
+        n = x0.shape[0]
+        s = self.s_min + (1.0 - self.s_min) * torch.rand(n, device=x0.device, dtype=x0.dtype, generator=generator)
+        noise = torch.randn(x0.shape, device=x0.device, dtype=x0.dtype, generator=generator)
+        root_alpha_bar, sigma = self.schedule.alpha_bar(s).sqrt()[:, None, None], self.schedule.sigma(s)[:, None, None]
+        output = logits(root_alpha_bar * x0 + sigma * noise, s)
+        if output.shape != x0.shape:
+            raise ValueError(f"the network returned shape {tuple(output.shape)} for data of shape {tuple(x0.shape)}")
+        log_score = torch.nn.functional.cross_entropy(output, x0.argmax(1), reduction="none").mean(1)
+        return (log_score * self.weight(s)).mean()

@@ -1,6 +1,7 @@
 """The ``rewardsde`` command runs every config (``fast_dev_run``) and accepts overrides."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.tiny_pipelines import save_ddpm_pipeline, save_latent_pipeline
-from tests.helpers.tiny_sequences import save_ehrlich_model, save_moses_model
+from tests.helpers.tiny_sequences import save_moses_model
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
@@ -21,10 +22,12 @@ def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
 def test_config_runs_through_the_cli(config, tmp_path):
-    """Configs that fine-tune a pipeline or sequence-model directory get a tiny random one at the same path."""
+    """Each config runs in a fresh directory. The shipped Ehrlich model is copied there (as a fresh
+    clone has it, and so that no run can write over the committed one); the other pipeline and
+    sequence-model directories are tiny random stand-ins at the same paths."""
+    shutil.copytree(ROOT / "pretrained" / "ehrlich", tmp_path / "pretrained" / "ehrlich")
     save_ddpm_pipeline(tmp_path / "pretrained" / "digits")
     save_latent_pipeline(tmp_path / "pretrained" / "stable-diffusion")
-    save_ehrlich_model(tmp_path / "pretrained" / "ehrlich")
     save_moses_model(tmp_path / "pretrained" / "moses")
     result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config), "--trainer.fast_dev_run=true"], tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,9 +1,12 @@
-"""DenoisingLoss: exact zeros for the exact denoiser of a point mass, and the min-SNR weight."""
+"""DenoisingLoss: exact zeros for the exact denoiser of a point mass, and the min-SNR weight;
+CrossEntropyDenoisingLoss: exact log scores and the marginal as its minimiser at pure noise."""
+
+import math
 
 import pytest
 import torch
 
-from rewardsde import DenoisingLoss, VPSchedule
+from rewardsde import CrossEntropyDenoisingLoss, DenoisingLoss, VPSchedule
 
 pytestmark = pytest.mark.core
 
@@ -66,3 +69,55 @@ def test_bad_settings_are_named(kwargs, message):
 def test_wrong_output_shape_is_named():
     with pytest.raises(ValueError, match=r"returned shape \(4, 1\) for data of shape \(4, 3\)"):
         _loss()(lambda x, s: x[:, :1], torch.zeros(4, 3))
+
+
+def _ce() -> CrossEntropyDenoisingLoss:
+    return CrossEntropyDenoisingLoss(VPSchedule(0.1, 20.0))
+
+
+@pytest.mark.parametrize("margin", [0.0, 2.0, 7.5])
+def test_cross_entropy_of_logits_with_a_margin_on_the_true_token_is_exact(margin):
+    """Logits ``c`` on the data's token and 0 on the K - 1 others, whatever x_s and s:
+    -log softmax = log(1 + (K - 1)·e^{-c}) at every position (log K for c = 0)."""
+    tokens = torch.tensor([[0, 3, 1, 1, 4], [2, 2, 0, 4, 3]])
+    x0 = 2.0 * torch.nn.functional.one_hot(tokens, 5).transpose(1, 2).double() - 1.0
+    logits = (x0 + 1.0) / 2.0 * margin
+    value = _ce()(lambda x, s: logits, x0, torch.Generator().manual_seed(0))
+    assert value.item() == pytest.approx(math.log(1.0 + 4.0 * math.exp(-margin)), rel=1e-12)
+
+
+def test_cross_entropy_is_minimised_by_the_data_frequencies_at_pure_noise():
+    """Where the network ignores x_s (constant logits), the minimiser of the expected log score is the
+    marginal of the tokens: 3:1 data give softmax = (3/4, 1/4), logits differing by log 3."""
+    x0 = torch.tensor([[1.0, -1.0], [1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]]).double()[:, :, None]
+    loss = _ce()
+
+    def at(gap: float) -> float:
+        logits = torch.tensor([gap, 0.0], dtype=torch.float64)[None, :, None]
+        return loss(lambda x, s: logits.expand(x.shape[0], 2, 1), x0).item()
+
+    best = math.log(3.0)
+    assert at(best) == pytest.approx(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)), rel=1e-12)
+    assert at(best) < min(at(best - 0.05), at(best + 0.05))
+
+
+def test_cross_entropy_needs_one_hot_sequences_and_logits_of_their_shape():
+    with pytest.raises(ValueError, match=r"shape \(batch, num_states >= 2, length\), got \(4, 3\)"):
+        _ce()(lambda x, s: x, torch.zeros(4, 3))
+    with pytest.raises(ValueError, match=r"returned shape \(4, 1, 2\) for data of shape \(4, 3, 2\)"):
+        _ce()(lambda x, s: x[:, :1], torch.zeros(4, 3, 2))
+    with pytest.raises(ValueError, match=r"s_min must lie in \(0, 1\), got 1.5"):
+        CrossEntropyDenoisingLoss(VPSchedule(), s_min=1.5)
+
+
+def test_min_snr_weighted_cross_entropy_weighs_each_sample_by_min_snr_gamma():
+    """With a margin c on the true token the log score is log(1 + (K - 1)·e^{-c}) for every sample, so the
+    loss is that times the mean of min(SNR(s_i), γ) over the times s_i it drew (the first draws of its generator)."""
+    loss = CrossEntropyDenoisingLoss(VPSchedule(0.1, 20.0), s_min=0.01, min_snr_gamma=2.0)
+    x0 = 2.0 * torch.nn.functional.one_hot(torch.randint(0, 3, (256, 4)), 3).transpose(1, 2).double() - 1.0
+    value = loss(lambda x, s: (x0 + 1.0) * 1.5, x0, torch.Generator().manual_seed(3))
+    s = 0.01 + 0.99 * torch.rand(256, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    snr = loss.schedule.alpha_bar(s) / loss.schedule.sigma(s).square()
+    assert torch.equal(loss.weight(s), snr.clamp(max=2.0)) and (snr > 2.0).any() and (snr < 2.0).any()
+    per_sample = math.log(1.0 + 2.0 * math.exp(-3.0))
+    assert value.item() == pytest.approx(per_sample * snr.clamp(max=2.0).mean().item(), rel=1e-12)

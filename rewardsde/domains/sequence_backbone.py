@@ -12,14 +12,16 @@ from .onehot import check_one_hot_shape
 
 
 class _Block(nn.Module):
-    """``h + conv(SiLU(conv(SiLU(norm(h))) + W·τ(s)))``: a residual block with the time added in."""
+    """``h + conv(SiLU(conv(SiLU(norm(h))) + W·τ(s)))``: a residual block with the time added in;
+    both convolutions have the same ``dilation``."""
 
-    def __init__(self, channels: int, kernel_size: int) -> None:
+    def __init__(self, channels: int, kernel_size: int, dilation: int = 1) -> None:
         super().__init__()
+        padding = dilation * (kernel_size // 2)
         self.norm = nn.GroupNorm(1, channels)
-        self.first = nn.Conv1d(channels, channels, kernel_size, padding=kernel_size // 2)
+        self.first = nn.Conv1d(channels, channels, kernel_size, padding=padding, dilation=dilation)
         self.time = nn.Linear(TIME_FEATURES, channels)
-        self.second = nn.Conv1d(channels, channels, kernel_size, padding=kernel_size // 2)
+        self.second = nn.Conv1d(channels, channels, kernel_size, padding=padding, dilation=dilation)
         self.act = nn.SiLU()
 
     def forward(self, h: Tensor, features: Tensor) -> Tensor:
@@ -36,6 +38,12 @@ class SequenceBackbone(ModelMixin, ConfigMixin):
 
         h(x, s) = W_out · blocks(W_in x + P, τ(s)).
 
+    Block ``i`` (from 0) convolves with dilation ``2^(i mod dilation_cycle)``, so with
+    ``dilation_cycle = c`` the receptive field is ``1 + 2·(kernel_size - 1)·Σ_i 2^(i mod c)``
+    positions (``depth·(2^c - 1)`` in the sum when ``c`` divides ``depth``): far-apart
+    positions, such as the spaced elements of an Ehrlich motif, see each other in a few blocks.
+    ``dilation_cycle = 1`` (the default) is the undilated stack.
+
     It knows nothing of the noise schedule: :class:`rewardsde.domains.SequenceEps`
     reads ``h`` as ε or as x₀-logits. The output layer starts at zero. Saved and
     loaded like any diffusers model (``save_pretrained``/``from_pretrained``: a
@@ -47,10 +55,19 @@ class SequenceBackbone(ModelMixin, ConfigMixin):
         channels: hidden channels.
         depth: number of residual blocks.
         kernel_size: odd convolution width.
+        dilation_cycle: the dilations cycle through ``1, 2, …, 2^(dilation_cycle - 1)``.
     """
 
     @register_to_config
-    def __init__(self, num_states: int, length: int, channels: int = 64, depth: int = 4, kernel_size: int = 5) -> None:
+    def __init__(
+        self,
+        num_states: int,
+        length: int,
+        channels: int = 64,
+        depth: int = 4,
+        kernel_size: int = 5,
+        dilation_cycle: int = 1,
+    ) -> None:
         super().__init__()
         if num_states < 2 or length < 1:
             raise ValueError(f"need num_states >= 2 and length >= 1, got {num_states} and {length}")
@@ -58,9 +75,11 @@ class SequenceBackbone(ModelMixin, ConfigMixin):
             raise ValueError(
                 f"need channels >= 1, depth >= 1 and an odd kernel_size; got {channels}, {depth}, {kernel_size}"
             )
+        if dilation_cycle < 1:
+            raise ValueError(f"dilation_cycle must be at least 1, got {dilation_cycle}")
         self.inp = nn.Conv1d(num_states, channels, 1)
         self.position = nn.Parameter(torch.zeros(channels, length))
-        self.blocks = nn.ModuleList(_Block(channels, kernel_size) for _ in range(depth))
+        self.blocks = nn.ModuleList(_Block(channels, kernel_size, 2 ** (i % dilation_cycle)) for i in range(depth))
         self.out = nn.Conv1d(channels, num_states, 1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)

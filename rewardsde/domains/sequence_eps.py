@@ -15,10 +15,11 @@ from .onehot import from_probabilities
 
 FORMAT = "rewardsde.SequenceEps"
 PARAMETERISATIONS = ("eps", "x0")
+INPUTS = ("x", "posterior")
 CONFIG = "sequence_model.json"
 BACKBONE = "backbone"
 BACKBONE_FILES = ("config.json", "diffusion_pytorch_model.safetensors")
-ARCHITECTURE = ("num_states", "length", "channels", "depth", "kernel_size")
+ARCHITECTURE = ("num_states", "length", "channels", "depth", "kernel_size", "dilation_cycle")
 REQUIRED = ("parameterisation", "schedule", "s_min", "metadata")
 
 
@@ -45,6 +46,18 @@ class SequenceEps(nn.Module):
       ``schedule`` must be the one the model is trained and sampled with:
       :meth:`save_pretrained` refuses another.
 
+    The backbone reads ``x`` itself (``inputs="x"``), or with ``inputs="posterior"`` the
+    denoised sequence of each position on its own, under a uniform prior over the states:
+    since ``-‖x_j - √ᾱ·c_k‖²/(2σ²) = 2√ᾱ·x_{k,j}/σ² + const`` for the code ``c_k`` of state
+    ``k``,
+
+        x̃(x, s) = 2·softmax_k(2√ᾱ(s)·x/σ_s²) - 1,   (batch, num_states, length),
+
+    a point of the coded simplex at every noise level (near uniform at high noise, the
+    nearest code at low noise) that keeps all that ``x`` says about the tokens (the
+    softmax forgets only a per-position constant); ``h = h(x̃(x, s), s)`` then only has
+    to relate positions to each other. It uses ``schedule`` as ``"x0"`` does.
+
     Use it as the ``network`` of :class:`rewardsde.PretrainedSDE` with
     ``event_shape=(num_states, length)``. The backbone's output layer starts at zero
     (ε = 0, or a uniform x̂₀). :meth:`save_pretrained` writes it with its VP schedule
@@ -54,8 +67,10 @@ class SequenceEps(nn.Module):
         num_states: size of the token alphabet (input and output channels).
         length: sequence length.
         channels, depth, kernel_size: the backbone's width, residual blocks and odd convolution width.
+        dilation_cycle: block ``i`` of the backbone has dilation ``2^(i mod dilation_cycle)``.
+        inputs: ``"x"`` or ``"posterior"``, what the backbone reads, as above.
         parameterisation: ``"eps"`` or ``"x0"``, as above.
-        schedule: the VP schedule of the ``"x0"`` parameterisation; default
+        schedule: the VP schedule of the ``"x0"`` parameterisation and of ``inputs="posterior"``; default
             ``VPSchedule()``, the default of :class:`PretrainModule`.
 
     Example:
@@ -73,14 +88,18 @@ class SequenceEps(nn.Module):
         kernel_size: int = 5,
         parameterisation: str = "eps",
         schedule: VPSchedule | None = None,
+        dilation_cycle: int = 1,
+        inputs: str = "x",
     ) -> None:
         super().__init__()
         from .sequence_backbone import SequenceBackbone
 
         if parameterisation not in PARAMETERISATIONS:
             raise ValueError(f"parameterisation must be one of {PARAMETERISATIONS}, got {parameterisation!r}")
-        self.backbone = SequenceBackbone(num_states, length, channels, depth, kernel_size)
-        self.parameterisation = parameterisation
+        if inputs not in INPUTS:
+            raise ValueError(f"inputs must be one of {INPUTS}, got {inputs!r}")
+        self.backbone = SequenceBackbone(num_states, length, channels, depth, kernel_size, dilation_cycle)
+        self.parameterisation, self.inputs = parameterisation, inputs
         self.schedule = schedule or VPSchedule()
 
     @property
@@ -91,8 +110,26 @@ class SequenceEps(nn.Module):
     def length(self) -> int:
         return self.backbone.config.length
 
+    def logits(self, x: Tensor, s: Tensor) -> Tensor:
+        """The x₀-logits ``h(x, s)``, ``(batch, num_states, length)``, of an ``"x0"`` network
+        (what :class:`rewardsde.CrossEntropyDenoisingLoss` trains).
+
+        Raises:
+            ValueError: for an ``"eps"`` network, whose output is not logits.
+        """
+        if self.parameterisation != "x0":
+            raise ValueError(f"logits need parameterisation='x0', this network has {self.parameterisation!r}")
+        return self._backbone(x, s)
+
+    def _backbone(self, x: Tensor, s: Tensor) -> Tensor:
+        if self.inputs == "x":
+            return self.backbone(x, s)
+        time = torch.as_tensor(s).to(x).reshape(-1).expand(x.shape[0])[:, None, None]
+        scale = 2.0 * self.schedule.alpha_bar(time).sqrt() / self.schedule.sigma(time).square()
+        return self.backbone(from_probabilities(torch.softmax(scale * x, dim=1)), s)
+
     def forward(self, x: Tensor, s: Tensor) -> Tensor:
-        h = self.backbone(x, s)
+        h = self._backbone(x, s)
         if self.parameterisation == "eps":
             return h
         time = torch.as_tensor(s).to(x).reshape(-1).expand(x.shape[0])[:, None, None]
@@ -108,7 +145,7 @@ class SequenceEps(nn.Module):
     ) -> None:
         """Write ``directory/sequence_model.json`` and the backbone to ``directory/backbone``.
 
-        The JSON holds ``"parameterisation"``, the VP schedule (``"schedule"``:
+        The JSON holds ``"parameterisation"``, ``"inputs"``, the VP schedule (``"schedule"``:
         ``beta_min``, ``beta_max``, ``kind``), ``"s_min"`` and ``"metadata"``: the
         :class:`SequenceDomain` of the data (:meth:`SequenceDomain.to_dict`; a dict is
         read with :meth:`SequenceDomain.from_dict` first) or ``None``. The backbone is
@@ -119,10 +156,11 @@ class SequenceEps(nn.Module):
             ValueError: for an ``"x0"`` network whose own schedule is not ``schedule``,
                 or metadata that is not a valid :class:`SequenceDomain`.
         """
-        if self.parameterisation == "x0" and repr(schedule) != repr(self.schedule):
+        if (self.parameterisation == "x0" or self.inputs == "posterior") and repr(schedule) != repr(self.schedule):
             raise ValueError(
-                f"this x0-parameterised network computes ε with {self.schedule}, not the {schedule} it would be "
-                "saved with; give SequenceEps the schedule of the PretrainModule"
+                f"this network (parameterisation {self.parameterisation!r}, inputs {self.inputs!r}) computes ε with "
+                f"{self.schedule}, not the {schedule} it would be saved with; "
+                "give SequenceEps the schedule of the PretrainModule"
             )
         domain = SequenceDomain.from_dict(metadata) if isinstance(metadata, dict) else metadata
         if domain is not None and not isinstance(domain, SequenceDomain):
@@ -137,6 +175,7 @@ class SequenceEps(nn.Module):
         config = {
             "format": FORMAT,
             "parameterisation": self.parameterisation,
+            "inputs": self.inputs,
             "schedule": {"beta_min": schedule.beta_min, "beta_max": schedule.beta_max, "kind": schedule.kind},
             "s_min": float(s_min),
             "metadata": None if domain is None else domain.to_dict(),
@@ -160,7 +199,12 @@ class SequenceEps(nn.Module):
         except Exception as error:  # diffusers and safetensors raise several types for a damaged file
             raise ValueError(f"could not load the backbone in {str(backbone_path)!r}: {error}") from error
         architecture = {key: backbone.config[key] for key in ARCHITECTURE}
-        network = cls(**architecture, parameterisation=config["parameterisation"], schedule=VPSchedule(**config["schedule"]))
+        network = cls(
+            **architecture,
+            parameterisation=config["parameterisation"],
+            schedule=VPSchedule(**config["schedule"]),
+            inputs=config.get("inputs", "x"),
+        )
         network.backbone = backbone
         return network
 

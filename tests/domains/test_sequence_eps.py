@@ -90,3 +90,56 @@ def test_x0_network_refuses_another_schedule_and_metadata_of_another_shape(tmp_p
     with pytest.raises(ValueError, match=r"describes sequences \(4, 8\), but the network takes \(4, 6\)"):
         net.save_pretrained(tmp_path / "model", VPSchedule(0.2, 15.0), metadata=metadata)
     assert not (tmp_path / "model").exists(), "nothing is written when the arguments are refused"
+
+
+def test_dilations_cycle_through_powers_of_two_and_survive_a_save(tmp_path, generator):
+    net = SequenceEps(4, 12, channels=8, depth=5, kernel_size=3, parameterisation="x0", dilation_cycle=3)
+    dilations = [(b.first.dilation[0], b.second.dilation[0]) for b in net.backbone.blocks]
+    assert dilations == [(1, 1), (2, 2), (4, 4), (1, 1), (2, 2)]
+    torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
+    x, s = torch.randn(2, 4, 12, generator=generator), torch.rand(2, generator=generator)
+    assert net(x, s).shape == (2, 4, 12)
+    net.save_pretrained(tmp_path / "model", net.schedule)
+    loaded = SequenceEps.from_pretrained(tmp_path / "model")
+    assert loaded.backbone.config.dilation_cycle == 3 and torch.equal(loaded(x, s), net(x, s))
+    with pytest.raises(ValueError, match="dilation_cycle must be at least 1, got 0"):
+        SequenceEps(4, 12, dilation_cycle=0)
+
+
+def test_logits_are_the_backbone_output_of_an_x0_network_only(generator):
+    net = SequenceEps(4, 6, channels=8, depth=1, parameterisation="x0")
+    torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
+    x, s = torch.randn(2, 4, 6, generator=generator), torch.rand(2, generator=generator)
+    assert torch.equal(net.logits(x, s), net.backbone(x, s))
+    with pytest.raises(ValueError, match="logits need parameterisation='x0', this network has 'eps'"):
+        SequenceEps(4, 6, channels=8, depth=1).logits(x, s)
+
+
+def test_posterior_inputs_are_each_positions_own_posterior_mean_in_the_code(generator):
+    """With inputs="posterior" the backbone reads 2·softmax_k(2√ᾱ·x/σ²) - 1: the exact x₀-posterior mean of a
+    position on its own under a uniform prior, computed here from the Gaussian likelihoods ‖x_j - √ᾱ·c_k‖²."""
+    schedule = VPSchedule(0.2, 15.0)
+    net = SequenceEps(3, 4, channels=8, depth=1, parameterisation="x0", schedule=schedule, inputs="posterior")
+    seen = []
+    net.backbone.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    x, s = torch.randn(2, 3, 4, generator=generator, dtype=torch.float64), torch.tensor([0.2, 0.7], dtype=torch.float64)
+    net.double()(x, s)
+    codes = one_hot(torch.arange(3)[:, None], 3).double()[:, :, 0]  # (K, K): row k is the code of state k
+    root, variance = schedule.alpha_bar(s).sqrt()[:, None, None, None], schedule.sigma(s).square()[:, None, None, None]
+    distance = (x[:, None] - root * codes[None, :, :, None]).square().sum(2)  # (batch, K, length)
+    posterior = torch.softmax(-distance / (2 * variance[..., 0]), dim=1)
+    assert torch.allclose(seen[0], 2 * posterior - 1, atol=1e-12)
+    with pytest.raises(ValueError, match="inputs must be one of .* got 'logits'"):
+        SequenceEps(3, 4, inputs="logits")
+
+
+def test_posterior_inputs_survive_a_save_and_need_the_saved_schedule(tmp_path, generator):
+    schedule = VPSchedule(0.2, 15.0)
+    net = SequenceEps(3, 4, channels=8, depth=1, schedule=schedule, inputs="posterior")
+    torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
+    net.save_pretrained(tmp_path / "model", schedule)
+    loaded = SequenceEps.from_pretrained(tmp_path / "model")
+    x, s = torch.randn(2, 3, 4, generator=generator), torch.rand(2, generator=generator)
+    assert loaded.inputs == "posterior" and torch.equal(loaded(x, s), net(x, s))
+    with pytest.raises(ValueError, match="inputs 'posterior'"):
+        net.save_pretrained(tmp_path / "other", VPSchedule())

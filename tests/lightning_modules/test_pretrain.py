@@ -90,3 +90,32 @@ def test_a_short_run_never_writes_the_pretrained_directory(tmp_path):
     with pytest.warns(UserWarning, match="limit_train_batches=2"):
         partial.fit(module, DigitsDataModule(batch_size=16))
     assert [p.name for p in target.iterdir()] == ["marker"]
+
+
+def test_cross_entropy_pretraining_learns_the_tokens_of_a_single_sequence(tmp_path):
+    """Data that are always one sequence: after a few steps of loss="ce" the x0-logits at low noise pick its tokens."""
+    from rewardsde import CrossEntropyDenoisingLoss
+    from rewardsde.domains import SequenceEps, one_hot
+
+    torch.manual_seed(0)
+    tokens = torch.tensor([[0, 1, 2, 3, 0, 1]])
+    data = one_hot(tokens, 4).expand(64, 4, 6).contiguous()
+    network = SequenceEps(4, 6, channels=8, depth=1, parameterisation="x0")
+    module = PretrainModule(network, event_shape=[4, 6], lr=2e-2, ema_decay=0.0, loss="ce", min_snr_gamma=5.0)
+    assert isinstance(module.loss, CrossEntropyDenoisingLoss) and module.loss.min_snr_gamma == 5.0
+    _trainer(tmp_path, 40).fit(module, DataLoader(TensorDataset(data), batch_size=16))
+    s = torch.full((8,), 0.1)
+    root, sigma = module.schedule.alpha_bar(s).sqrt()[:, None, None], module.schedule.sigma(s)[:, None, None]
+    x = root * data[:8] + sigma * torch.randn(8, 4, 6)
+    assert torch.equal(module.ema.module.logits(x, s).argmax(1), tokens.expand(8, 6))
+
+
+def test_a_loss_that_does_not_fit_the_network_is_named():
+    from rewardsde.domains import SequenceEps
+
+    with pytest.raises(ValueError, match="loss must be one of .* got 'kl'"):
+        PretrainModule(SequenceEps(4, 6, channels=8, depth=1, parameterisation="x0"), event_shape=[4, 6], loss="kl")
+    with pytest.raises(ValueError, match=r"loss='ce' needs a network with x0-logits .* got MLP"):
+        PretrainModule(MLP(2, 2), event_shape=[2], loss="ce")
+    with pytest.raises(ValueError, match=r"loss='ce' needs a network with x0-logits .* got SequenceEps"):
+        PretrainModule(SequenceEps(4, 6, channels=8, depth=1), event_shape=[4, 6], loss="ce")
