@@ -12,7 +12,32 @@ from .schedule import VPSchedule
 PREDICTIONS = ("eps", "x0")
 
 
-class DenoisingLoss:
+class _Noising:
+    """What both pretraining losses share: ``s ~ U(s_min, 1)``, ``ε ~ N(0, I)``,
+    ``x_s = √ᾱ(s)·x_0 + σ_s·ε``, and ``SNR(s) = ᾱ/σ²`` for the min-SNR weights."""
+
+    def __init__(self, schedule: VPSchedule, s_min: float, min_snr_gamma: float | None) -> None:
+        if not 0 < s_min < 1:
+            raise ValueError(f"s_min must lie in (0, 1), got {s_min}")
+        if min_snr_gamma is not None and not min_snr_gamma > 0:
+            raise ValueError(f"min_snr_gamma must be positive or None, got {min_snr_gamma}")
+        self.schedule, self.s_min, self.min_snr_gamma = schedule, s_min, min_snr_gamma
+
+    def snr(self, s: Tensor) -> Tensor:
+        """``ᾱ(s)/σ_s²``, ``(batch,)``."""
+        return self.schedule.alpha_bar(s) / self.schedule.sigma(s).square()
+
+    def noised(self, x0: Tensor, generator: torch.Generator | None) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        """``(s (batch,), ε, x_s, √ᾱ, σ)``, the last two shaped to broadcast against ``x0``."""
+        n = x0.shape[0]
+        s = self.s_min + (1.0 - self.s_min) * torch.rand(n, device=x0.device, dtype=x0.dtype, generator=generator)
+        noise = torch.randn(x0.shape, device=x0.device, dtype=x0.dtype, generator=generator)
+        view = (-1,) + (1,) * (x0.dim() - 1)
+        root_alpha_bar, sigma = self.schedule.alpha_bar(s).sqrt().view(view), self.schedule.sigma(s).view(view)
+        return s, noise, root_alpha_bar * x0 + sigma * noise, root_alpha_bar, sigma
+
+
+class DenoisingLoss(_Noising):
     """``E_{x_0, s ~ U(s_min, 1), ε ~ N(0, I)} w(s)·‖ε̂(x_s, s) - ε‖²``, ``x_s = √ᾱ(s)·x_0 + σ_s·ε``.
 
     The weight is ``w = 1``, or with ``min_snr_gamma = γ`` the min-SNR weighting
@@ -35,31 +60,23 @@ class DenoisingLoss:
     def __init__(
         self, schedule: VPSchedule, s_min: float = 1e-3, min_snr_gamma: float | None = None, prediction: str = "eps"
     ) -> None:
-        if not 0 < s_min < 1:
-            raise ValueError(f"s_min must lie in (0, 1), got {s_min}")
-        if min_snr_gamma is not None and not min_snr_gamma > 0:
-            raise ValueError(f"min_snr_gamma must be positive or None, got {min_snr_gamma}")
+        super().__init__(schedule, s_min, min_snr_gamma)
         if prediction not in PREDICTIONS:
             raise ValueError(f"prediction must be one of {PREDICTIONS}, got {prediction!r}")
-        self.schedule, self.s_min, self.min_snr_gamma, self.prediction = schedule, s_min, min_snr_gamma, prediction
+        self.prediction = prediction
 
     def weight(self, s: Tensor) -> Tensor:
         """``w(s)``, ``(batch,)``."""
         if self.min_snr_gamma is None:
             return torch.ones_like(s)
-        snr = self.schedule.alpha_bar(s) / self.schedule.sigma(s).square()
+        snr = self.snr(s)
         return snr.clamp(max=self.min_snr_gamma) / snr
 
     def __call__(
         self, network: Callable[[Tensor, Tensor], Tensor], x0: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
         """The loss on data ``x0`` ``(batch, *event_shape)``; ``s`` and ``ε`` drawn from ``generator``."""
-        n = x0.shape[0]
-        s = self.s_min + (1.0 - self.s_min) * torch.rand(n, device=x0.device, dtype=x0.dtype, generator=generator)
-        noise = torch.randn(x0.shape, device=x0.device, dtype=x0.dtype, generator=generator)
-        view = (-1,) + (1,) * (x0.dim() - 1)
-        root_alpha_bar, sigma = self.schedule.alpha_bar(s).sqrt().view(view), self.schedule.sigma(s).view(view)
-        x_s = root_alpha_bar * x0 + sigma * noise
+        s, noise, x_s, root_alpha_bar, sigma = self.noised(x0, generator)
         output = network(x_s, s)
         if output.shape != x0.shape:
             raise ValueError(f"the network returned shape {tuple(output.shape)} for data of shape {tuple(x0.shape)}")
@@ -67,7 +84,7 @@ class DenoisingLoss:
         return ((eps - noise).pow(2).flatten(1).mean(1) * self.weight(s)).mean()
 
 
-class CrossEntropyDenoisingLoss:
+class CrossEntropyDenoisingLoss(_Noising):
     """``E_{x_0, s ~ U(s_min, 1), ε ~ N(0, I)} (1/L)·Σ_j -log softmax_k(h(x_s, s))[y_j, j]``, the
     cross-entropy of continuous diffusion on one-hot data (CDCD, Dieleman et al. 2022).
 
@@ -92,17 +109,13 @@ class CrossEntropyDenoisingLoss:
     """
 
     def __init__(self, schedule: VPSchedule, s_min: float = 1e-3, min_snr_gamma: float | None = None) -> None:
-        if not 0 < s_min < 1:
-            raise ValueError(f"s_min must lie in (0, 1), got {s_min}")
-        if min_snr_gamma is not None and not min_snr_gamma > 0:
-            raise ValueError(f"min_snr_gamma must be positive or None, got {min_snr_gamma}")
-        self.schedule, self.s_min, self.min_snr_gamma = schedule, s_min, min_snr_gamma
+        super().__init__(schedule, s_min, min_snr_gamma)
 
     def weight(self, s: Tensor) -> Tensor:
         """``w(s)``, ``(batch,)``."""
         if self.min_snr_gamma is None:
             return torch.ones_like(s)
-        return (self.schedule.alpha_bar(s) / self.schedule.sigma(s).square()).clamp(max=self.min_snr_gamma)
+        return self.snr(s).clamp(max=self.min_snr_gamma)
 
     def __call__(
         self, logits: Callable[[Tensor, Tensor], Tensor], x0: Tensor, generator: torch.Generator | None = None
@@ -112,11 +125,8 @@ class CrossEntropyDenoisingLoss:
             raise ValueError(
                 f"x0 must be one-hot sequences of shape (batch, num_states >= 2, length), got {tuple(x0.shape)}"
             )
-        n = x0.shape[0]
-        s = self.s_min + (1.0 - self.s_min) * torch.rand(n, device=x0.device, dtype=x0.dtype, generator=generator)
-        noise = torch.randn(x0.shape, device=x0.device, dtype=x0.dtype, generator=generator)
-        root_alpha_bar, sigma = self.schedule.alpha_bar(s).sqrt()[:, None, None], self.schedule.sigma(s)[:, None, None]
-        output = logits(root_alpha_bar * x0 + sigma * noise, s)
+        s, _, x_s, _, _ = self.noised(x0, generator)
+        output = logits(x_s, s)
         if output.shape != x0.shape:
             raise ValueError(f"the network returned shape {tuple(output.shape)} for data of shape {tuple(x0.shape)}")
         log_score = torch.nn.functional.cross_entropy(output, x0.argmax(1), reduction="none").mean(1)
