@@ -6,7 +6,7 @@ from typing import Any
 
 from torch import Tensor
 
-from rewardsde.domains import EhrlichReward, SelfiesAlphabet, decode, domain_reward, moses_smiles, read_domain
+from rewardsde.domains import SelfiesAlphabet, check_one_hot_shape, decode, domain_reward, moses_smiles, read_domain
 
 from .feasibility import FeasibilityRate
 from .molecules import MoleculeMetrics
@@ -20,16 +20,24 @@ class EhrlichFeasibility(FeasibilityRate):
         path: a directory written by :meth:`rewardsde.domains.SequenceEps.save_pretrained`
             from Ehrlich data.
         kwargs: passed to :class:`torchmetrics.Metric`.
+
+    Raises:
+        ValueError: when ``path`` holds a model of another domain, naming it.
     """
 
     def __init__(self, path: str, **kwargs: Any) -> None:
-        reward = domain_reward(read_domain(path))
-        if not isinstance(reward, EhrlichReward):
-            raise ValueError(f"the model at {path!r} was not pretrained on an Ehrlich instance")
+        domain = read_domain(path)
+        if domain.domain != "ehrlich":
+            raise ValueError(
+                f"EhrlichFeasibility needs a model pretrained on an Ehrlich instance; the model at {path!r} "
+                f"was pretrained on {domain.describe()}"
+            )
+        reward = domain_reward(domain)
         super().__init__(self._feasible, **kwargs)
         self.instance = reward
 
     def _feasible(self, x: Tensor) -> Tensor:
+        check_one_hot_shape(x, self.instance.num_states, self.instance.dim, owner="the Ehrlich instance")
         return self.instance.feasible(decode(x))
 
 
@@ -43,12 +51,18 @@ class MosesMetrics(MoleculeMetrics):
             from :class:`rewardsde.datamodules.MosesSelfiesDataModule` data.
         radius, bits: the Morgan fingerprint.
         kwargs: passed to :class:`torchmetrics.Metric`.
+
+    Raises:
+        ValueError: when ``path`` holds a model of another domain, naming it.
     """
 
     def __init__(self, path: str, radius: int = 2, bits: int = 2048, **kwargs: Any) -> None:
         domain = read_domain(path)
         if domain.domain != "moses":
-            raise ValueError(f"the model at {path!r} was not pretrained on MOSES molecules")
+            raise ValueError(
+                f"MosesMetrics needs a model pretrained on MOSES molecules; the model at {path!r} "
+                f"was pretrained on {domain.describe()}"
+            )
         alphabet = SelfiesAlphabet(domain.instance.tokens, domain.length)
         training = moses_smiles(domain.instance.size, domain.instance.seed)
         super().__init__(alphabet.decode, training, radius, bits, **kwargs)

@@ -7,6 +7,7 @@ from typing import Callable, Literal
 from torch import Tensor, nn
 
 from rewardsde.corrections import DriftCorrection
+from rewardsde.domains.onehot import check_network_shape
 from rewardsde.objective import ElegantObjective
 from rewardsde.initial_law import LearnedInitialLaw
 from rewardsde.phases import PhaseSchedule
@@ -22,12 +23,11 @@ def check_learn_initial(learn_initial: object) -> None:
         raise ValueError(f"learn_initial must be true, false or 'auto', got {learn_initial!r}")
 
 
-def build_sampler(
-    sde: ReferenceSDE, correction: DriftCorrection, learn_initial: bool | str, *, backend: str, method: str | None,
-    steps: int, truncate: int | None, checkpoint: bool, initial_hidden: int, initial_solver_steps: int,
-    previous: bool = False,
-) -> FineTunedSampler:
-    """The :class:`FineTunedSampler` of the modules' flat settings."""
+def build_sampler(sde: ReferenceSDE, correction: DriftCorrection, learn_initial: bool | str, *, backend: str,
+                  method: str | None, steps: int, truncate: int | None, checkpoint: bool, initial_hidden: int,
+                  initial_solver_steps: int, previous: bool = False) -> FineTunedSampler:
+    """The :class:`FineTunedSampler` of the modules' flat settings; refuses a correction network of another shape."""
+    check_network_shape(getattr(correction, "network", None), sde.event_shape, "the correction's network")
     law = (LearnedInitialLaw(sde.event_shape, initial_hidden, steps=initial_solver_steps, previous=previous)
            if learn_initial is not False else None)
     return FineTunedSampler(sde, correction, law, steps=steps, backend=backend, method=method, truncate=truncate,

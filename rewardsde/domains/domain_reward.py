@@ -46,11 +46,16 @@ class GenuineReward(nn.Module):
     Args:
         path: a directory written by :meth:`SequenceEps.save_pretrained`.
         prop: for molecules, ``"qed"`` or ``"sa"``.
+
+    :attr:`fingerprint` is its reward's (:attr:`EhrlichReward.fingerprint` or
+    :attr:`MoleculeReward.fingerprint`), so an :class:`rewardsde.rewards.Oracle` of it
+    refuses a label file written for another instance.
     """
 
     def __init__(self, path: str, prop: str = "qed") -> None:
         super().__init__()
         self.reward = domain_reward(read_domain(path), prop)
+        self.fingerprint = self.reward.fingerprint
 
     def forward(self, x: Tensor) -> Tensor:
         return self.reward(x)

@@ -36,6 +36,15 @@ class EhrlichReward(nn.Module):
         random_seed: the seed that defines the instance (transition matrix, motifs, spacings).
         infeasible_value: the reward of an infeasible sequence.
 
+    :attr:`fingerprint` names the instance, as the JSON-able dict of its
+    :class:`rewardsde.domains.SequenceDomain` (quantisation ``None`` written as ``k``):
+    an :class:`rewardsde.rewards.Oracle` of this reward records it in its label file
+    and refuses a file written for another instance.
+
+    Raises:
+        ValueError: for samples or tokens of another length or number of states,
+            naming both (e.g. ``x has 21 states, the Ehrlich instance has 20``).
+
     Example:
         >>> reward = EhrlichReward(num_states=20, dim=32, num_motifs=2, motif_length=4)
         >>> x = one_hot(reward.sample(8, torch.Generator().manual_seed(0)), 20)
@@ -71,15 +80,32 @@ class EhrlichReward(nn.Module):
         self.num_states = num_states
         self.dim = dim
         self.infeasible_value = float(infeasible_value)
+        self.fingerprint = {
+            "domain": "ehrlich",
+            "num_states": num_states,
+            "length": dim,
+            "instance": {
+                "num_motifs": num_motifs,
+                "motif_length": motif_length,
+                "quantization": motif_length if quantization is None else quantization,
+                "epistasis_factor": float(epistasis_factor),
+                "random_seed": random_seed,
+            },
+        }
 
     def check_tokens(self, tokens: Tensor) -> Tensor:
         """``tokens`` ``(batch, dim)`` as int64 on the CPU, checked against the instance."""
-        if tokens.dim() != 2 or tokens.shape[1] != self.dim or tokens.is_floating_point():
+        if tokens.dim() != 2 or tokens.is_floating_point():
             raise ValueError(
                 f"expected integer tokens of shape (batch, {self.dim}), got {tokens.dtype} {tuple(tokens.shape)}"
             )
+        if tokens.shape[1] != self.dim:
+            raise ValueError(f"tokens have length {tokens.shape[1]}, the Ehrlich instance has length {self.dim}")
         if tokens.numel() and (tokens.min() < 0 or tokens.max() >= self.num_states):
-            raise ValueError(f"tokens must lie in [0, {self.num_states}), got {tokens.min().item()}..{tokens.max().item()}")
+            raise ValueError(
+                f"tokens must lie in [0, {self.num_states}) (the Ehrlich instance has {self.num_states} states), "
+                f"got {tokens.min().item()}..{tokens.max().item()}"
+            )
         return tokens.long().cpu()
 
     def feasible(self, tokens: Tensor) -> Tensor:
@@ -96,7 +122,7 @@ class EhrlichReward(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``r(x)`` ``(batch,)`` for one-hot sequences ``x`` ``(batch, num_states, dim)``, in ``x``'s dtype."""
-        check_one_hot_shape(x, self.num_states, self.dim)
+        check_one_hot_shape(x, self.num_states, self.dim, owner="the Ehrlich instance")
         return self.value(decode(x)).to(x)
 
     def sample(self, n: int, generator: torch.Generator) -> Tensor:

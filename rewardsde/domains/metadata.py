@@ -130,6 +130,15 @@ class SequenceDomain:
         """``"ehrlich"`` or ``"moses"``."""
         return "ehrlich" if isinstance(self.instance, EhrlichInstance) else "moses"
 
+    def describe(self) -> str:
+        """A short description for messages, e.g. ``an Ehrlich instance (20 states, length 32,
+        2 motifs of length 4, seed 0)`` or ``MOSES molecules (SELFIES of 27 tokens, length 47)``."""
+        if isinstance(self.instance, EhrlichInstance):
+            motifs = f"{self.instance.num_motifs} motifs of length {self.instance.motif_length}"
+            shape = f"{self.num_states} states, length {self.length}"
+            return f"an Ehrlich instance ({shape}, {motifs}, seed {self.instance.random_seed})"
+        return f"MOSES molecules (SELFIES of {self.num_states} tokens, length {self.length})"
+
     def to_dict(self) -> dict:
         """``{"domain", "num_states", "length", "instance": {...}}``, JSON-serialisable."""
         instance = asdict(self.instance)

@@ -8,6 +8,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
+from .onehot import check_one_hot_shape
 from .selfies_alphabet import SelfiesAlphabet
 
 PROPERTIES = ("qed", "sa")
@@ -63,6 +64,13 @@ class MoleculeReward(nn.Module):
         alphabet: the SELFIES alphabet the samples are written in.
         prop: ``"qed"`` or ``"sa"``.
         invalid_value: the reward of an invalid (empty) molecule.
+
+    :attr:`fingerprint` names what a label of this reward means (the alphabet, the
+    length and ``prop``): an :class:`rewardsde.rewards.Oracle` of this reward records it
+    in its label file and refuses a file written for another.
+
+    Raises:
+        ValueError: for samples of another length or number of states, naming both.
     """
 
     def __init__(self, alphabet: SelfiesAlphabet, prop: str = "qed", invalid_value: float = 0.0) -> None:
@@ -74,9 +82,16 @@ class MoleculeReward(nn.Module):
         self.alphabet = alphabet
         self.prop = prop
         self.invalid_value = float(invalid_value)
+        self.fingerprint = {
+            "domain": "molecules",
+            "num_states": alphabet.num_states,
+            "length": alphabet.length,
+            "instance": {"tokens": list(alphabet.tokens), "prop": prop},
+        }
 
     def forward(self, x: Tensor) -> Tensor:
         """``(batch, num_states, length) -> (batch,)`` in ``x``'s dtype and device."""
+        check_one_hot_shape(x, self.alphabet.num_states, self.alphabet.length, owner="the SELFIES alphabet")
         values = scores(self.alphabet.decode(x), self.prop)
         if self.prop == "sa":
             values = (10.0 - values) / 9.0

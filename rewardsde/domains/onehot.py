@@ -45,12 +45,39 @@ def from_probabilities(p: Tensor) -> Tensor:
     return LOW + (HIGH - LOW) * p
 
 
-def check_one_hot_shape(x: Tensor, num_states: int, length: int | None = None) -> None:
+def check_one_hot_shape(x: Tensor, num_states: int, length: int | None = None, owner: str | None = None) -> None:
     """Raise ``ValueError`` unless ``x`` has shape ``(batch, num_states, length)``
-    (any length when ``length`` is None)."""
+    (any length when ``length`` is None).
+
+    The message names what differs and what ``owner`` expects, then both shapes, e.g.
+    ``x has 21 states, the Ehrlich instance has 20 (expected one-hot sequences of shape
+    (batch, 20, 32), got (3, 21, 32))`` for ``owner="the Ehrlich instance"``.
+    """
     expected = f"(batch, {num_states}, {'length' if length is None else length})"
-    if x.dim() != 3 or x.shape[1] != num_states or (length is not None and x.shape[2] != length):
-        raise ValueError(f"expected one-hot sequences of shape {expected}, got {tuple(x.shape)}")
+    shapes = f"expected one-hot sequences of shape {expected}, got {tuple(x.shape)}"
+    has = f"{owner} has" if owner else "expected"
+    if x.dim() != 3:
+        raise ValueError(shapes)
+    if x.shape[1] != num_states:
+        raise ValueError(f"x has {x.shape[1]} states, {has} {num_states} ({shapes})")
+    if length is not None and x.shape[2] != length:
+        raise ValueError(f"x has length {x.shape[2]}, {has} length {length} ({shapes})")
+
+
+def check_network_shape(network: object, event_shape: tuple[int, ...], role: str = "the network") -> None:
+    """Raise ``ValueError`` when ``network`` declares a sequence shape (``num_states`` and
+    ``length`` attributes, as :class:`rewardsde.domains.SequenceEps` does) other than
+    ``event_shape``, the ``(num_states, length)`` of the samples it will be given; a
+    network that declares none passes (its shapes are checked when it runs)."""
+    declared = (getattr(network, "num_states", None), getattr(network, "length", None))
+    if None in declared or tuple(event_shape) == declared:
+        return
+    samples = (f"{event_shape[0]} states and length {event_shape[1]}" if len(event_shape) == 2
+               else f"shape {tuple(event_shape)}")
+    raise ValueError(
+        f"{role} ({type(network).__name__}) takes sequences of {declared[0]} states and length {declared[1]}, "
+        f"the SDE's samples have {samples}"
+    )
 
 
 def decode(x: Tensor) -> Tensor:

@@ -214,13 +214,18 @@ def read_sequence_config(path: str | Path) -> dict:
     with ``"metadata"`` read as a :class:`SequenceDomain` (or ``None``).
 
     Raises:
-        ValueError: when the directory does not exist, lacks a file, or the config is
-            not a saved ``SequenceEps`` or has bad metadata.
+        ValueError: when the directory does not exist, holds a diffusers pipeline or lacks a
+            file, or the config is not a saved ``SequenceEps`` or has bad metadata.
     """
     directory = Path(path)
     if not directory.is_dir():
         raise ValueError(f"sequence model directory {str(directory)!r} does not exist{missing_model_hint(directory)}")
     files = [CONFIG, *(f"{BACKBONE}/{name}" for name in BACKBONE_FILES)]
+    if not (directory / CONFIG).is_file() and (directory / "model_index.json").is_file():
+        raise ValueError(
+            f"{str(directory)!r} holds a diffusers pipeline (model_index.json), not a sequence model "
+            f"({CONFIG}); load it with rewardsde.DDPMPipelineSDE or rewardsde.LatentDiffusionSDE"
+        )
     missing = [name for name in files if not (directory / name).is_file()]
     if missing:
         raise ValueError(f"sequence model directory {str(directory)!r} is incomplete: {', '.join(missing)} missing")

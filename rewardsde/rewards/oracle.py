@@ -32,6 +32,12 @@ class Oracle:
     sample (a hash of both), so it does not depend on the order of queries, the
     batch split, or the process.
 
+    A reward with a ``fingerprint`` attribute (a JSON-able dict naming its instance,
+    as :class:`rewardsde.domains.EhrlichReward`, :class:`rewardsde.domains.MoleculeReward`
+    and :class:`rewardsde.domains.GenuineReward` have) gives it to the store: a label
+    file or checkpoint written for another instance is refused with a ``ValueError``
+    naming both (see :class:`LabelStore`).
+
     Args:
         reward: the ground truth ``r(x) -> (n,)``; NaN or ±inf marks an infeasible sample.
         budget: the most labels that may ever be bought.
@@ -65,7 +71,7 @@ class Oracle:
         self.infeasible_value = float(infeasible_value)
         self.chunk_size = chunk_size
         self.seed = seed
-        self.store = LabelStore()
+        self.store = LabelStore(fingerprint=getattr(reward, "fingerprint", None))
         self.calls = 0
 
     @property
@@ -74,7 +80,8 @@ class Oracle:
         return len(self.store)
 
     def open(self, path: str | Path, write: bool = True) -> None:
-        """Keep the labels in the JSON-lines file ``path`` (see :meth:`LabelStore.open`)."""
+        """Keep the labels in the JSON-lines file ``path`` (see :meth:`LabelStore.open`); a file
+        written for another instance (another fingerprint) raises ``ValueError``."""
         self.store.open(path, write)
 
     def check_budget(self, new: int) -> None:

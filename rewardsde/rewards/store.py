@@ -11,6 +11,42 @@ import torch
 from torch import Tensor
 
 
+FINGERPRINT = "fingerprint"
+ABSENT = object()
+
+
+def _flatten(fingerprint: dict, prefix: str = "") -> dict:
+    """``{"a": {"b": 1}} -> {"a.b": 1}``."""
+    flat = {}
+    for key, value in fingerprint.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _describe(fingerprint: dict, keys: list[str] | None = None) -> str:
+    """``key=value, ...`` of a fingerprint (nested keys joined by dots; only ``keys`` if given)."""
+    flat = _flatten(fingerprint)
+    return ", ".join(f"{key}={_short(flat.get(key, ABSENT))}" for key in (flat if keys is None else keys))
+
+
+def _differences(there: dict, here: dict) -> tuple[str, str]:
+    """The values of the keys where two fingerprints differ, in each: ``("key=1, ...", "key=2, ...")``;
+    only the top-level keys when the ``domain`` differs (the nested ones then mean different things)."""
+    a, b = _flatten(there), _flatten(here)
+    keys = [key for key in [*a, *(k for k in b if k not in a)] if a.get(key, ABSENT) != b.get(key, ABSENT)]
+    if "domain" in keys:
+        keys = [key for key in keys if "." not in key]
+    return _describe(there, keys), _describe(here, keys)
+
+
+def _short(value: object) -> str:
+    text = "(absent)" if value is ABSENT else repr(value)
+    return text if len(text) <= 40 else f"{text[:36]} ...{text[-1]}"
+
+
 def row_key(x: Tensor) -> bytes:
     """The exact identity of one sample: the bytes of its float64 values (shape included)."""
     row = x.detach().to("cpu", torch.float64).contiguous()
@@ -27,18 +63,30 @@ class LabelStore:
     reloaded ``x`` has the same key as the sample that was queried. The order of
     the labels is the order they arrived in.
 
+    A store with a ``fingerprint`` (a JSON-able dict naming what its labels are
+    labels of, e.g. the :class:`rewardsde.domains.SequenceDomain` of an Ehrlich
+    instance) writes it as a line ``{"fingerprint": {...}}`` before the first label
+    of a new file, and refuses, with a ``ValueError`` naming both, a file or a
+    checkpoint that carries another one. A file without a fingerprint line (written
+    before stores had one, or by a store without a fingerprint) opens as before; a
+    store with a fingerprint that writes to it warns that the labels there cannot be
+    checked and appends its fingerprint, so the file is checked from then on. A store
+    without a fingerprint takes the one of the first file it reads.
+
     Args:
         path: the JSON-lines file; ``None`` keeps the labels in memory only.
         write: append new labels to ``path`` (under DDP only rank 0 writes).
+        fingerprint: what the labels are labels of; ``None``: not known (nothing is checked).
     """
 
-    def __init__(self, path: str | Path | None = None, write: bool = True) -> None:
+    def __init__(self, path: str | Path | None = None, write: bool = True, fingerprint: dict | None = None) -> None:
         self.x: list[Tensor] = []
         self.y: list[float] = []
         self.feasible: list[bool] = []
         self._index: dict[bytes, int] = {}
         self.path: Path | None = None
         self._write = False
+        self.fingerprint = fingerprint
         if path is not None:
             self.open(path, write)
 
@@ -47,39 +95,74 @@ class LabelStore:
 
     def open(self, path: str | Path, write: bool = True) -> None:
         """Use ``path``: read the labels already there (a corrupt line is warned
-        about with its line number and skipped), then append new labels to it."""
-        self.path = Path(path)
-        self._write = write
-        on_file = self._read(self.path) if self.path.exists() else set()
+        about with its line number and skipped), then append new labels to it.
+
+        Raises:
+            ValueError: when the file carries another fingerprint than this store's.
+        """
+        path = Path(path)
+        on_file, marked = self._read(path) if path.exists() else (set(), False)
+        self.path, self._write = path, write
         if write:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._end_last_line()
+            if self.fingerprint is not None and not marked:
+                if on_file:
+                    warnings.warn(
+                        f"label store {self.path} has no fingerprint: its {len(on_file)} labels are taken to be of "
+                        f"{_describe(self.fingerprint)}, which is recorded there now"
+                    )
+                self._append_record({FINGERPRINT: self.fingerprint})
             for x, y, feasible in zip(self.x, self.y, self.feasible):
                 if row_key(x) not in on_file:
                     self._append_line(x, y, feasible)
 
-    def _read(self, path: Path) -> set[bytes]:
-        """Add the labels of ``path``; returns the keys of every readable line."""
-        keys = set()
+    def _read(self, path: Path) -> tuple[set[bytes], bool]:
+        """Add the labels of ``path`` once its fingerprint is checked; returns the keys
+        of every readable line and whether the file carries a fingerprint."""
+        records, fingerprints = [], []
         with open(path, encoding="utf-8") as file:
             for number, line in enumerate(file, start=1):
                 if not line.strip():
                     continue
                 try:
                     record = json.loads(line)
+                    if isinstance(record, dict) and record.keys() == {FINGERPRINT}:
+                        fingerprints.append(record[FINGERPRINT])
+                        continue
                     x = torch.tensor(record["x"], dtype=torch.float64).reshape(record["shape"])
                     y, feasible = float(record["y"]), bool(record["feasible"])
                 except (ValueError, KeyError, TypeError, RuntimeError) as error:
                     warnings.warn(f"{path}:{number}: unreadable label line skipped ({error}); the other lines are kept")
                     continue
-                self._remember(x, y, feasible)
-                keys.add(row_key(x))
-        return keys
+                records.append((x, y, feasible))
+        for fingerprint in fingerprints:
+            self.check_fingerprint(fingerprint, f"label store {path}")
+        keys = set()
+        for x, y, feasible in records:
+            self._remember(x, y, feasible)
+            keys.add(row_key(x))
+        return keys, bool(fingerprints)
+
+    def check_fingerprint(self, fingerprint: dict | None, source: str) -> None:
+        """Raise ``ValueError`` when ``fingerprint`` (of ``source``) differs from this
+        store's, naming the values that differ; a store without one takes it."""
+        if fingerprint is None:
+            return
+        if self.fingerprint is None:
+            self.fingerprint = fingerprint
+        elif fingerprint != self.fingerprint:
+            there, here = _differences(fingerprint, self.fingerprint)
+            raise ValueError(
+                f"{source} holds labels of another instance: it was written for {there}, this store is for {here}; "
+                "give this run its own label file"
+            )
 
     def merge_file(self, path: str | Path) -> int:
         """Add (and write) the labels of another store file, e.g. the one of the run
-        being resumed; returns how many were new here."""
-        other = LabelStore()
+        being resumed; returns how many were new here. A file of another fingerprint
+        is refused (``ValueError``)."""
+        other = LabelStore(fingerprint=self.fingerprint)
         if Path(path).exists():
             other._read(Path(path))
         return self.add(*other.tensors())
@@ -93,7 +176,9 @@ class LabelStore:
                     file.write(b"\n")
 
     def _append_line(self, x: Tensor, y: float, feasible: bool) -> None:
-        record = {"x": x.reshape(-1).tolist(), "shape": list(x.shape), "y": y, "feasible": feasible}
+        self._append_record({"x": x.reshape(-1).tolist(), "shape": list(x.shape), "y": y, "feasible": feasible})
+
+    def _append_record(self, record: dict) -> None:
         with open(self.path, "a", encoding="utf-8") as file:
             file.write(json.dumps(record) + "\n")
             file.flush()
@@ -137,12 +222,18 @@ class LabelStore:
         return torch.stack(self.x), torch.tensor(self.y, dtype=torch.float64), torch.tensor(self.feasible)
 
     def state_dict(self) -> dict:
-        """Plain tensors and strings, loadable with ``torch.load(weights_only=True)``."""
+        """Plain tensors and strings (the fingerprint as JSON, ``""`` for none), loadable
+        with ``torch.load(weights_only=True)``."""
         x, y, feasible = self.tensors()
-        return {"x": x, "y": y, "feasible": feasible, "path": str(self.path or "")}
+        fingerprint = json.dumps(self.fingerprint) if self.fingerprint is not None else ""
+        return {"x": x, "y": y, "feasible": feasible, "path": str(self.path or ""), FINGERPRINT: fingerprint}
 
     def load_state_dict(self, state: dict) -> int:
-        """Add the labels of a checkpoint and of the file it names; returns how many were new."""
+        """Add the labels of a checkpoint and of the file it names; returns how many were new.
+        A checkpoint of another fingerprint is refused (``ValueError``); one without
+        (written before stores had one) is taken as it is."""
+        if state.get(FINGERPRINT):
+            self.check_fingerprint(json.loads(state[FINGERPRINT]), "the checkpoint's label store")
         added = self.merge_file(state["path"]) if state.get("path") else 0
         if state["y"].numel():
             added += self.add(state["x"], state["y"], state["feasible"])

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from rewardsde.callbacks import BestReward, EhrlichFeasibility, SampleEvaluation
+from rewardsde.callbacks import BestReward, EhrlichFeasibility, MosesMetrics, SampleEvaluation
 from rewardsde.domains import EhrlichReward, one_hot
 from tests.helpers.tiny_sequences import save_ehrlich_model, save_moses_model
 
@@ -16,8 +16,19 @@ def test_ehrlich_feasibility_of_data_and_of_a_banned_transition(tmp_path):
     bad[:, :2] = banned
     metric.update(one_hot(torch.cat([tokens, bad]), 20))
     assert metric.compute().item() == pytest.approx(8 / 10)
-    with pytest.raises(ValueError, match="not pretrained on an Ehrlich instance"):
-        EhrlichFeasibility(str(save_moses_model(tmp_path / "moses", num_states=4, length=3)))
+    with pytest.raises(ValueError, match=r"x has 21 states, the Ehrlich instance has 20"):
+        metric.update(torch.zeros(2, 21, 32))
+
+
+def test_a_model_directory_of_another_domain_is_named(tmp_path):
+    moses = str(save_moses_model(tmp_path / "moses", num_states=4, length=3))
+    with pytest.raises(ValueError, match=r"needs a model pretrained on an Ehrlich instance; the model at .*moses.* "
+                                         r"was pretrained on MOSES molecules \(SELFIES of 4 tokens, length 3\)"):
+        EhrlichFeasibility(moses)
+    ehrlich = str(save_ehrlich_model(tmp_path / "ehrlich"))
+    with pytest.raises(ValueError, match=r"needs a model pretrained on MOSES molecules; .* was pretrained on "
+                                         r"an Ehrlich instance \(20 states, length 32, 2 motifs of length 4, seed 0\)"):
+        MosesMetrics(ehrlich)
 
 
 def test_best_reward_ignores_non_finite_values():

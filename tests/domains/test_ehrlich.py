@@ -36,11 +36,21 @@ def test_the_optimum_scores_one(reward):
 
 
 def test_bad_input_is_named(reward):
-    with pytest.raises(ValueError, match=r"\(batch, 20, 32\), got \(3, 21, 32\)"):
+    with pytest.raises(ValueError, match=r"x has 21 states, the Ehrlich instance has 20 .*\(3, 21, 32\)"):
         reward(torch.zeros(3, 21, 32))
-    with pytest.raises(ValueError, match=r"\(batch, 32\)"):
+    with pytest.raises(ValueError, match=r"x has length 31, the Ehrlich instance has length 32"):
+        reward(torch.zeros(3, 20, 31))
+    with pytest.raises(ValueError, match=r"tokens have length 31, the Ehrlich instance has length 32"):
         reward.feasible(torch.zeros(3, 31, dtype=torch.long))
-    with pytest.raises(ValueError, match=r"\[0, 20\)"):
+    with pytest.raises(ValueError, match=r"\[0, 20\) \(the Ehrlich instance has 20 states\), got 20..20"):
         reward.value(torch.full((1, 32), 20))
     with pytest.raises(ValueError, match="infeasible_value must be finite, got -inf"):
         EhrlichReward(infeasible_value=float("-inf"))
+
+
+def test_the_fingerprint_names_the_instance(reward):
+    same = EhrlichReward(num_states=20, dim=32, num_motifs=2, motif_length=4, quantization=4, random_seed=0)
+    other = EhrlichReward(num_states=20, dim=32, num_motifs=2, motif_length=4, random_seed=1)
+    assert reward.fingerprint == same.fingerprint, "quantization None is the motif length"
+    assert reward.fingerprint != other.fingerprint
+    assert reward.fingerprint["num_states"] == 20 and reward.fingerprint["length"] == 32

@@ -77,3 +77,15 @@ def test_bad_input_is_named(alphabet):
         MoleculeReward(alphabet, "logp")
     with pytest.raises(ValueError, match="non-empty list without repeats"):
         SelfiesAlphabet(["[C]", "[C]"], 4)
+
+
+def test_samples_of_another_alphabet_are_named_and_the_fingerprint_tells_properties_apart():
+    alphabet = SelfiesAlphabet(["[C]", "[O]"], 4)
+    reward = MoleculeReward(alphabet, "qed")
+    with pytest.raises(ValueError, match=r"x has 4 states, the SELFIES alphabet has 3"):
+        reward(torch.zeros(2, 4, 4))
+    with pytest.raises(ValueError, match=r"x has length 5, the SELFIES alphabet has length 4"):
+        reward(torch.zeros(2, 3, 5))
+    assert reward(alphabet.encode(["CO"])).shape == (1,)
+    assert reward.fingerprint == MoleculeReward(SelfiesAlphabet(["[C]", "[O]"], 4), "qed").fingerprint
+    assert reward.fingerprint != MoleculeReward(alphabet, "sa").fingerprint

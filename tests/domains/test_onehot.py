@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from rewardsde.domains import check_one_hot_shape, decode, from_probabilities, one_hot
+from rewardsde.domains import SequenceEps, check_one_hot_shape, decode, from_probabilities, one_hot
+from rewardsde.domains.onehot import check_network_shape
 
 
 def test_round_trip_and_the_plus_minus_one_code(generator):
@@ -43,7 +44,22 @@ def test_bad_tokens_are_named(tokens, num_states, match):
 
 
 def test_bad_shapes_are_named():
-    with pytest.raises(ValueError, match=r"\(batch, 4, 8\), got \(2, 5, 8\)"):
+    with pytest.raises(ValueError, match=r"x has 5 states, expected 4 .*\(batch, 4, 8\), got \(2, 5, 8\)"):
         check_one_hot_shape(torch.zeros(2, 5, 8), 4, 8)
+    with pytest.raises(ValueError, match=r"x has length 7, the alphabet has length 8"):
+        check_one_hot_shape(torch.zeros(2, 4, 7), 4, 8, owner="the alphabet")
+    with pytest.raises(ValueError, match=r"\(batch, 4, 8\), got \(2, 32\)"):
+        check_one_hot_shape(torch.zeros(2, 32), 4, 8)
+    check_one_hot_shape(torch.zeros(2, 4, 8), 4, 8)
     with pytest.raises(ValueError, match=r"got \(2, 4\)"):
         decode(torch.zeros(2, 4))
+
+
+def test_a_network_of_another_sequence_shape_is_named():
+    network = SequenceEps(num_states=32, length=16, channels=4, depth=1)
+    with pytest.raises(ValueError, match="correction's network .* 32 states and length 16, .* 20 states and length 16"):
+        check_network_shape(network, (20, 16), "the correction's network")
+    with pytest.raises(ValueError, match=r"shape \(3, 8, 8\)"):
+        check_network_shape(network, (3, 8, 8))
+    check_network_shape(network, (32, 16))
+    check_network_shape(torch.nn.Linear(2, 2), (20, 16)), "a network that declares no sequence shape passes"

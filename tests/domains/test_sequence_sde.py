@@ -57,3 +57,11 @@ def test_genuine_reward_follows_the_saved_domain(tmp_path):
     assert ehrlich(one_hot(ehrlich.reward.optimum()[None], 20)).item() == 1.0
     molecules = GenuineReward(str(save_moses_model(tmp_path / "moses", num_states=4, length=3)))
     assert molecules.reward.alphabet.num_states == 4 and molecules.reward.prop == "qed"
+
+
+def test_a_diffusers_pipeline_directory_is_named(tmp_path):
+    from tests.helpers.tiny_pipelines import save_ddpm_pipeline
+
+    save_ddpm_pipeline(tmp_path / "digits")
+    with pytest.raises(ValueError, match=r"holds a diffusers pipeline \(model_index.json\), not a sequence model"):
+        SequenceSDE(str(tmp_path / "digits"))
