@@ -19,18 +19,21 @@ DOMAIN = SequenceDomain(5, 8, EhrlichInstance(num_motifs=2, motif_length=2, rand
 
 @pytest.fixture(scope="module")
 def path(tmp_path_factory) -> str:
+    return _snapping_model(tmp_path_factory.mktemp("snapping") / "model", DOMAIN)
+
+
+def _snapping_model(directory, domain: SequenceDomain) -> str:
     """A model whose samples are (near) ±1 codes of uniform random tokens: an x0-network whose
     logits are 20·x, so x̂₀ is the vertex nearest x and the sampler snaps onto the code."""
-    net = SequenceEps(DOMAIN.num_states, DOMAIN.length, channels=DOMAIN.num_states, depth=1, kernel_size=1,
+    net = SequenceEps(domain.num_states, domain.length, channels=domain.num_states, depth=1, kernel_size=1,
                       parameterisation="x0")
-    backbone, eye = net.backbone, torch.eye(DOMAIN.num_states)[:, :, None]
+    backbone, eye = net.backbone, torch.eye(domain.num_states)[:, :, None]
     with torch.no_grad():
         for parameter in backbone.parameters():
             parameter.zero_()
         backbone.inp.weight.copy_(eye)
         backbone.out.weight.copy_(20.0 * eye)
-    directory = tmp_path_factory.mktemp("snapping") / "model"
-    net.save_pretrained(directory, VPSchedule(), metadata=DOMAIN)
+    net.save_pretrained(directory, VPSchedule(), metadata=domain)
     return str(directory)
 
 
@@ -58,7 +61,7 @@ def test_a_label_store_file_keeps_the_labels_and_the_budget(path, tmp_path):
     first = PretrainedSurrogateReward(path, train_size=60, steps=10, seed=0, reward_model=_model(), label_store=str(store))
     lines = store.read_text().splitlines()
     again = PretrainedSurrogateReward(path, train_size=60, steps=10, seed=0, reward_model=_model(), label_store=str(store))
-    assert len(lines) == 60 and again.oracle.calls == 0 and again.oracle.spent == 60, "nothing new is bought"
+    assert len([line for line in lines if '"x"' in line]) == 60 and again.oracle.calls == 0 and again.oracle.spent == 60, "nothing new is bought"
     probe = torch.randn(7, 5, 8, generator=torch.Generator().manual_seed(0))
     assert torch.equal(again(probe), first(probe)), "the same labels and seed fit the same model"
     with pytest.raises(BudgetExhaustedError, match="60 of 60 labels spent"):
@@ -89,3 +92,14 @@ def test_the_reward_model_is_chosen_by_the_caller_and_bad_input_is_named(path):
         PretrainedSurrogateReward(path, train_size=3)
     with pytest.raises(ValueError, match="steps must be positive, got 0"):
         PretrainedSurrogateReward(path, steps=0)
+
+
+def test_a_label_store_of_another_instance_is_refused_naming_both(path, tmp_path):
+    store = tmp_path / "labels.jsonl"
+    PretrainedSurrogateReward(path, train_size=20, steps=5, reward_model=_model(), label_store=str(store))
+    lines = store.read_text()
+    other = SequenceDomain(5, 8, EhrlichInstance(num_motifs=2, motif_length=2, random_seed=7))
+    elsewhere = _snapping_model(tmp_path / "other", other)
+    with pytest.raises(ValueError, match=r"written for instance.random_seed=0, this store is for instance.random_seed=7"):
+        PretrainedSurrogateReward(elsewhere, train_size=20, steps=5, reward_model=_model(), label_store=str(store))
+    assert store.read_text() == lines, "nothing is bought or written"

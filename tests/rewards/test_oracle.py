@@ -91,3 +91,28 @@ def test_checkpoint_state_reloads_with_weights_only(tmp_path):
 def test_bad_settings_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Oracle(_reward, **kwargs)
+
+
+class _Instance(torch.nn.Module):
+    """``_reward`` of a named instance."""
+
+    def __init__(self, seed):
+        super().__init__()
+        self.fingerprint = {"domain": "disc", "instance": {"random_seed": seed}}
+
+    def forward(self, x):
+        return _reward(x)
+
+
+def test_a_label_file_of_another_instance_is_refused_before_anything_is_bought(tmp_path):
+    path = tmp_path / "labels.jsonl"
+    first = Oracle(_Instance(0), budget=10)
+    first.open(path)
+    y = first.query(_points(4))
+    other = Oracle(_Instance(1), budget=10)
+    with pytest.raises(ValueError, match="written for instance.random_seed=0, this store is for instance.random_seed=1"):
+        other.open(path)
+    assert other.spent == other.calls == 0
+    again = Oracle(_Instance(0), budget=10)
+    again.open(path)
+    assert torch.equal(again.query(_points(4)), y) and again.calls == 0
