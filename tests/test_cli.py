@@ -1,5 +1,6 @@
 """The ``rewardsde`` command runs every config (``fast_dev_run``) and accepts overrides."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -167,3 +168,27 @@ def test_cli_checkpoint_resumes_with_weights_only(tmp_path):
     resumed = _run([str(BIN / "rewardsde"), "fit", "--config", str(config), *longer, "--ckpt_path", str(checkpoint),
                     "--weights_only=true"], tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
+
+
+def test_a_correction_of_another_shape_than_the_pretrained_model_is_one_line(tmp_path):
+    config = ROOT / "configs" / "seiko_ehrlich.yaml"
+    result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config),
+                   f"--model.init_args.sde.init_args.path={ROOT / 'pretrained' / 'ehrlich'}",
+                   "--model.init_args.correction.init_args.network.init_args.num_states=32"], tmp_path)
+    block = _fails_in_one_line(result, "takes sequences of 32 states and length 32",
+                               "the SDE's samples have 20 states and length 32")
+    assert "while building" in block and "SeikoModule" in block
+
+
+def test_a_label_store_of_another_instance_is_one_line(tmp_path):
+    """The store was written for another seed of the same Ehrlich shape: its labels would be wrong here."""
+    other = {"domain": "ehrlich", "num_states": 20, "length": 32,
+             "instance": {"num_motifs": 2, "motif_length": 4, "quantization": 4, "epistasis_factor": 0.0,
+                          "random_seed": 3}}
+    (tmp_path / "labels.jsonl").write_text(json.dumps({"fingerprint": other}) + "\n")
+    config = ROOT / "configs" / "seiko_ehrlich.yaml"
+    result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config),
+                   f"--model.init_args.sde.init_args.path={ROOT / 'pretrained' / 'ehrlich'}",
+                   "--model.init_args.label_store=labels.jsonl", "--trainer.fast_dev_run=true"], tmp_path)
+    _fails_in_one_line(result, "labels.jsonl holds labels of another instance",
+                       "instance.random_seed=3", "instance.random_seed=0")
