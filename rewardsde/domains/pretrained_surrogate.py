@@ -82,7 +82,7 @@ class PretrainedSurrogateReward(nn.Module):
         _, self.report = learn_reward(self.oracle, self.model, x, seed)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_one_hot_shape(x, *self.event_shape)
+        check_one_hot_shape(x, *self.event_shape, owner="the pretrained model")
         return self.model(x)
 
 

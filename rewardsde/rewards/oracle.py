@@ -111,8 +111,8 @@ class Oracle:
         before storing (DDP); then check the budget for all of them first.
         """
         self.check_budget(x.shape[0])
-        self.calls += x.shape[0]
         y, feasible = self.genuine(x)
+        self.calls += x.shape[0]
         if self.noise_std > 0:
             noise = torch.tensor([self._noise(row) for row in x], dtype=torch.float64)
             y = torch.where(feasible, y + self.noise_std * noise, y)
