@@ -181,14 +181,17 @@ def test_a_correction_of_another_shape_than_the_pretrained_model_is_one_line(tmp
 
 
 def test_a_label_store_of_another_instance_is_one_line(tmp_path):
-    """The store was written for another seed of the same Ehrlich shape: its labels would be wrong here."""
-    other = {"domain": "ehrlich", "num_states": 20, "length": 32,
-             "instance": {"num_motifs": 2, "motif_length": 4, "quantization": 4, "epistasis_factor": 0.0,
-                          "random_seed": 3}}
+    """The store was written for another seed of the shipped model's Ehrlich instance: its labels are wrong here."""
+    from rewardsde.domains import GenuineReward
+
+    model = ROOT / "pretrained" / "ehrlich"
+    here = GenuineReward(str(model)).fingerprint
+    seed = here["instance"]["random_seed"]
+    other = {**here, "instance": {**here["instance"], "random_seed": seed + 1}}
     (tmp_path / "labels.jsonl").write_text(json.dumps({"fingerprint": other}) + "\n")
     config = ROOT / "configs" / "seiko_ehrlich.yaml"
     result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config),
-                   f"--model.init_args.sde.init_args.path={ROOT / 'pretrained' / 'ehrlich'}",
-                   "--model.init_args.label_store=labels.jsonl", "--trainer.fast_dev_run=true"], tmp_path)
+                   f"--model.init_args.sde.init_args.path={model}", "--model.init_args.label_store=labels.jsonl",
+                   "--trainer.fast_dev_run=true"], tmp_path)
     _fails_in_one_line(result, "labels.jsonl holds labels of another instance",
-                       "instance.random_seed=3", "instance.random_seed=0")
+                       f"instance.random_seed={seed + 1}", f"instance.random_seed={seed}")
