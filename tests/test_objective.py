@@ -7,6 +7,7 @@ import torch
 
 from rewardsde import ElegantObjective, FineTunedSampler, LearnedInitialLaw, NetworkCorrection
 from rewardsde.analytic import BrownianPrior, GaussianMixturePrior, LinearReward
+from rewardsde.sampler import derived_seeds
 from tests.helpers.controls import ConstantControl
 
 pytestmark = pytest.mark.core
@@ -109,3 +110,44 @@ def test_value_skill_is_nil_when_the_end_forgets_the_start():
     prior = GaussianMixturePrior([0.5, 0.3, 0.2], [[-1.5, 0], [1.5, 0], [0, 2]], [0.5, 0.5, 0.5])
     skill = _value_trained(prior).value_skill(4000, seed=10**6)
     assert not skill.useful and skill.r2 < 0.02
+
+
+def _clipped(clip, reward):
+    prior = BrownianPrior(1, c=1.0, initial_std=1.0).double()
+    sampler = FineTunedSampler(prior, ConstantControl(0.3), steps=4, backend="direct", method="euler")
+    return ElegantObjective(sampler, reward, alpha=0.5, sensitivity_clip=clip)
+
+
+def test_sensitivity_clip_leaves_the_loss_unbiased_when_no_path_stands_out():
+    """A linear reward: ∂ℓ_i/∂x_0 = -1 on every path, so no weight is below 1 and the gradient is the exact α·θ - 1."""
+    objective = _clipped(1.0, LinearReward([1.0]).double())
+    loss = objective.drift_loss(64, seed=3)
+    loss.value.backward()
+    assert loss.logs["clipped"].item() == 0.0
+    assert objective.sampler.controlled.correction.theta.grad.item() == pytest.approx(0.5 * 0.3 - 1.0, abs=1e-12)
+
+
+def test_sensitivity_clip_bounds_each_paths_sensitivity_by_c_times_the_median():
+    """r(x) = x³/3 under x_T = x_0 + θ + W_1: ν_i = x_T,i², so w_i = min(1, c·median(x_T²)/x_T,i²) exactly."""
+    def cubic(x):
+        return x[:, 0] ** 3 / 3
+
+    clip = 2.0
+    objective = _clipped(clip, cubic)
+    loss = objective.drift_loss(256, seed=5)
+    start_seed, noise_seed = derived_seeds(5, 2)
+    with torch.no_grad():
+        end = objective.sampler.solve(objective.sampler.start(256, start_seed), noise_seed).x[:, 0]
+    nu = end.pow(2)
+    weights = torch.clamp(clip * nu.median() / nu, max=1.0)
+    expected = (weights * (0.5 * 0.5 * 0.3**2 - cubic(end[:, None]))).mean()
+    assert loss.value.item() == pytest.approx(expected.item(), rel=1e-10)
+    assert (weights * nu <= clip * nu.median() * (1 + 1e-12)).all()
+    assert loss.logs["clipped"].item() == pytest.approx((weights < 1).double().mean().item())
+    assert 0 < loss.logs["clipped"].item() < 0.5  # the median path is never clipped when c ≥ 1
+
+
+@pytest.mark.parametrize("clip", [0.0, -1.0])
+def test_sensitivity_clip_must_be_positive(clip):
+    with pytest.raises(ValueError, match="sensitivity_clip must be positive"):
+        _clipped(clip, LinearReward([1.0]).double())
