@@ -82,7 +82,8 @@ class SequenceEps(nn.Module):
 
     Use it as the ``network`` of :class:`rewardsde.PretrainedSDE` with
     ``event_shape=(num_states, length)``. The backbone's output layer starts at zero
-    (ε = 0, or a uniform x̂₀). :meth:`save_pretrained` writes it with its VP schedule
+    (ε = 0; a uniform x̂₀ with ``head="logits"``; each position's own posterior under a
+    uniform prior with ``"skip"`` and ``"chain"``). :meth:`save_pretrained` writes it with its VP schedule
     to a directory that :meth:`from_pretrained` and :class:`rewardsde.domains.SequenceSDE` load.
 
     Args:
