@@ -53,6 +53,12 @@ class PretrainModule(L.LightningModule):
             :class:`rewardsde.CrossEntropyDenoisingLoss` on the x₀-logits of a network with a
             ``logits(x, s)`` method (an ``"x0"`` :class:`rewardsde.domains.SequenceEps`) and
             one-hot data, weighted by ``min(SNR, γ)`` with ``min_snr_gamma = γ``.
+        lr_multipliers: ``{name: m}``: the network's parameters whose dotted name (as in
+            ``network.named_parameters()``) ends in ``name`` train with learning rate ``m·lr``
+            (e.g. ``{"backbone.transition": 25}`` for the pairwise potentials of a ``head="chain"``
+            :class:`rewardsde.domains.SequenceEps`, which Adam moves at most about ``lr`` per step:
+            a banned transition needs a log-potential far below the others). A name that matches
+            no parameter raises ``ValueError``.
     """
 
     def __init__(
@@ -67,11 +73,13 @@ class PretrainModule(L.LightningModule):
         output_dir: str | None = None,
         min_snr_gamma: float | None = None,
         loss: str = "mse",
+        lr_multipliers: dict[str, float] | None = None,
     ) -> None:
         super().__init__()
         if not 0 <= ema_decay < 1:
             raise ValueError(f"ema_decay must lie in [0, 1), got {ema_decay}")
         self.cross_entropy = _check_loss(loss, network)
+        self.parameter_groups(network, lr, lr_multipliers or {})  # checks the names now
         schedule = schedule or VPSchedule()
         kind = CrossEntropyDenoisingLoss if self.cross_entropy else DenoisingLoss
         self.loss = kind(schedule, s_min, min_snr_gamma)
@@ -102,10 +110,34 @@ class PretrainModule(L.LightningModule):
 
     def configure_optimizers(self) -> dict:
         h = self.hparams
-        optimizer = torch.optim.AdamW(self.network.parameters(), lr=h.lr, weight_decay=h.weight_decay)
+        groups = self.parameter_groups(self.network, h.lr, h.lr_multipliers or {})
+        optimizer = torch.optim.AdamW(groups, lr=h.lr, weight_decay=h.weight_decay)
         total = max(int(self.trainer.estimated_stepping_batches), 1)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: cosine_factor(step, total))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    @staticmethod
+    def parameter_groups(network: nn.Module, lr: float, multipliers: dict[str, float]) -> list[dict]:
+        """AdamW parameter groups: one at ``lr`` for the parameters no name of ``multipliers`` ends,
+        then one at ``m·lr`` per ``(name, m)`` of ``multipliers``.
+
+        Raises:
+            ValueError: for a multiplier that is not positive, or a name no parameter ends in.
+        """
+        named = list(network.named_parameters())
+        taken: set[str] = set()
+        groups = []
+        for suffix, multiplier in multipliers.items():
+            if not multiplier > 0:
+                raise ValueError(f"lr_multipliers[{suffix!r}] must be positive, got {multiplier}")
+            chosen = [(name, p) for name, p in named if name.endswith(suffix) and name not in taken]
+            if not chosen:
+                raise ValueError(
+                    f"lr_multipliers names {suffix!r}, which no parameter of the {type(network).__name__} ends in"
+                )
+            taken.update(name for name, _ in chosen)
+            groups.append({"params": [p for _, p in chosen], "lr": multiplier * lr})
+        return [{"params": [p for name, p in named if name not in taken], "lr": lr}, *groups]
 
     def pretrained_sde(self) -> PretrainedSDE:
         """The EMA model as a :class:`rewardsde.PretrainedSDE`."""

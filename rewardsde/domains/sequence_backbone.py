@@ -44,6 +44,13 @@ class SequenceBackbone(ModelMixin, ConfigMixin):
     positions, such as the spaced elements of an Ehrlich motif, see each other in a few blocks.
     ``dilation_cycle = 1`` (the default) is the undilated stack.
 
+    With ``pairwise=True`` it also holds a ``(num_states, num_states)`` parameter
+    :attr:`transition`, zero at the start: the log-potentials ``A[a, b]`` of a state ``a``
+    followed by ``b``, which the ``head="chain"`` of :class:`rewardsde.domains.SequenceEps`
+    combines with ``h`` (:func:`rewardsde.domains.chain_marginals.chain_log_marginals`).
+    The backbone's own output does not use it; it lives here so that diffusers saves and
+    loads it with the weights. Models saved before the option load with ``pairwise=False``.
+
     It knows nothing of the noise schedule: :class:`rewardsde.domains.SequenceEps`
     reads ``h`` as ε or as x₀-logits. The output layer starts at zero. Saved and
     loaded like any diffusers model (``save_pretrained``/``from_pretrained``: a
@@ -56,6 +63,7 @@ class SequenceBackbone(ModelMixin, ConfigMixin):
         depth: number of residual blocks.
         kernel_size: odd convolution width.
         dilation_cycle: the dilations cycle through ``1, 2, …, 2^(dilation_cycle - 1)``.
+        pairwise: whether to hold the pairwise log-potentials :attr:`transition`.
     """
 
     @register_to_config
@@ -67,6 +75,7 @@ class SequenceBackbone(ModelMixin, ConfigMixin):
         depth: int = 4,
         kernel_size: int = 5,
         dilation_cycle: int = 1,
+        pairwise: bool = False,
     ) -> None:
         super().__init__()
         if num_states < 2 or length < 1:
@@ -83,6 +92,8 @@ class SequenceBackbone(ModelMixin, ConfigMixin):
         self.out = nn.Conv1d(channels, num_states, 1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
+        if pairwise:
+            self.transition = nn.Parameter(torch.zeros(num_states, num_states))
 
     def forward(self, x: Tensor, s: Tensor) -> Tensor:
         """``(batch, num_states, length)``, ``s`` a scalar or ``(batch,)`` ``->`` ``(batch, num_states, length)``."""

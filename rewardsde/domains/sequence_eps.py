@@ -10,12 +10,14 @@ from torch import Tensor, nn
 
 from ..example_configs import missing_model_hint
 from ..schedule import VPSchedule
+from .chain_marginals import chain_log_marginals
 from .metadata import SequenceDomain
 from .onehot import from_probabilities
 
 FORMAT = "rewardsde.SequenceEps"
 PARAMETERISATIONS = ("eps", "x0")
 INPUTS = ("x", "posterior")
+HEADS = ("logits", "skip", "chain")
 CONFIG = "sequence_model.json"
 BACKBONE = "backbone"
 BACKBONE_FILES = ("config.json", "diffusion_pytorch_model.safetensors")
@@ -58,9 +60,30 @@ class SequenceEps(nn.Module):
     softmax forgets only a per-position constant); ``h = h(x̃(x, s), s)`` then only has
     to relate positions to each other. It uses ``schedule`` as ``"x0"`` does.
 
+    What the ``"x0"`` network's logits are (``head``; :meth:`logits`), with
+    ``e(x, s) = 2√ᾱ(s)·x/σ_s²``, the per-position log-likelihoods above (the logits of each
+    position's posterior under a uniform prior), ``(batch, num_states, length)``:
+
+    * ``head="logits"``: ``h(x, s)`` itself;
+    * ``head="skip"``: ``h(x, s) + e(x, s)``, an output-side skip connection in the manner of
+      the preconditioning of Karras et al. (2022): the zero-initialised network is the
+      denoiser of independent uniform tokens, and ``h`` learns only what the other
+      positions add, while at low noise the (exact) identity dominates;
+    * ``head="chain"``: the marginals ``log p(y_j = k)`` of the linear chain
+      ``p(y) ∝ exp(Σ_j (h + e)[y_j, j] + Σ_j A[y_j, y_{j+1}])`` (a linear-chain CRF output layer,
+      Lafferty et al. 2001, as on the BiLSTM-CRF taggers of Huang et al. 2015), with the
+      learned, time-independent pairwise log-potentials ``A`` ``(num_states, num_states)``
+      of the backbone (:attr:`SequenceBackbone.transition`, zero at the start), by
+      forward-backward (:func:`rewardsde.domains.chain_marginals.chain_log_marginals`).
+      When the data are a Markov chain ``(π, T)`` the exact posterior is of this form
+      (``A = log T``, ``h = log π`` at the first position and 0 elsewhere), so banned
+      transitions (``T = 0``) can be learned as very negative ``A``, which per-position
+      logits must instead recompute from the neighbours at every noise level.
+
     Use it as the ``network`` of :class:`rewardsde.PretrainedSDE` with
     ``event_shape=(num_states, length)``. The backbone's output layer starts at zero
-    (ε = 0, or a uniform x̂₀). :meth:`save_pretrained` writes it with its VP schedule
+    (ε = 0; a uniform x̂₀ with ``head="logits"``; each position's own posterior under a
+    uniform prior with ``"skip"`` and ``"chain"``). :meth:`save_pretrained` writes it with its VP schedule
     to a directory that :meth:`from_pretrained` and :class:`rewardsde.domains.SequenceSDE` load.
 
     Args:
@@ -69,6 +92,7 @@ class SequenceEps(nn.Module):
         channels, depth, kernel_size: the backbone's width, residual blocks and odd convolution width.
         dilation_cycle: block ``i`` of the backbone has dilation ``2^(i mod dilation_cycle)``.
         inputs: ``"x"`` or ``"posterior"``, what the backbone reads, as above.
+        head: ``"logits"``, ``"skip"`` or ``"chain"``, the x₀-logits of an ``"x0"`` network, as above.
         parameterisation: ``"eps"`` or ``"x0"``, as above.
         schedule: the VP schedule of the ``"x0"`` parameterisation and of ``inputs="posterior"``; default
             ``VPSchedule()``, the default of :class:`PretrainModule`.
@@ -90,6 +114,7 @@ class SequenceEps(nn.Module):
         schedule: VPSchedule | None = None,
         dilation_cycle: int = 1,
         inputs: str = "x",
+        head: str = "logits",
     ) -> None:
         super().__init__()
         from .sequence_backbone import SequenceBackbone
@@ -98,8 +123,14 @@ class SequenceEps(nn.Module):
             raise ValueError(f"parameterisation must be one of {PARAMETERISATIONS}, got {parameterisation!r}")
         if inputs not in INPUTS:
             raise ValueError(f"inputs must be one of {INPUTS}, got {inputs!r}")
-        self.backbone = SequenceBackbone(num_states, length, channels, depth, kernel_size, dilation_cycle)
-        self.parameterisation, self.inputs = parameterisation, inputs
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {head!r}")
+        if head != "logits" and parameterisation != "x0":
+            raise ValueError(f"head={head!r} needs parameterisation='x0', got {parameterisation!r}")
+        self.backbone = SequenceBackbone(
+            num_states, length, channels, depth, kernel_size, dilation_cycle, pairwise=head == "chain"
+        )
+        self.parameterisation, self.inputs, self.head = parameterisation, inputs, head
         self.schedule = schedule or VPSchedule()
 
     @property
@@ -111,29 +142,37 @@ class SequenceEps(nn.Module):
         return self.backbone.config.length
 
     def logits(self, x: Tensor, s: Tensor) -> Tensor:
-        """The x₀-logits ``h(x, s)``, ``(batch, num_states, length)``, of an ``"x0"`` network
-        (what :class:`rewardsde.CrossEntropyDenoisingLoss` trains).
+        """The x₀-logits of an ``"x0"`` network, ``(batch, num_states, length)``: ``h(x, s)``,
+        ``h + e`` or the chain's log-marginals, as ``head`` says (what
+        :class:`rewardsde.CrossEntropyDenoisingLoss` trains).
 
         Raises:
             ValueError: for an ``"eps"`` network, whose output is not logits.
         """
         if self.parameterisation != "x0":
             raise ValueError(f"logits need parameterisation='x0', this network has {self.parameterisation!r}")
-        return self._backbone(x, s)
+        h = self._backbone(x, s)
+        if self.head == "logits":
+            return h
+        unary = h + self.emission(x, s)
+        return unary if self.head == "skip" else chain_log_marginals(unary, self.backbone.transition)
+
+    def emission(self, x: Tensor, s: Tensor) -> Tensor:
+        """``e(x, s) = 2√ᾱ(s)·x/σ_s²``, ``(batch, num_states, length)``: each position's log-likelihood
+        of every state's code, up to a per-position constant."""
+        time = torch.as_tensor(s).to(x).reshape(-1).expand(x.shape[0])[:, None, None]
+        return 2.0 * self.schedule.alpha_bar(time).sqrt() / self.schedule.sigma(time).square() * x
 
     def _backbone(self, x: Tensor, s: Tensor) -> Tensor:
         if self.inputs == "x":
             return self.backbone(x, s)
-        time = torch.as_tensor(s).to(x).reshape(-1).expand(x.shape[0])[:, None, None]
-        scale = 2.0 * self.schedule.alpha_bar(time).sqrt() / self.schedule.sigma(time).square()
-        return self.backbone(from_probabilities(torch.softmax(scale * x, dim=1)), s)
+        return self.backbone(from_probabilities(torch.softmax(self.emission(x, s), dim=1)), s)
 
     def forward(self, x: Tensor, s: Tensor) -> Tensor:
-        h = self._backbone(x, s)
         if self.parameterisation == "eps":
-            return h
+            return self._backbone(x, s)
         time = torch.as_tensor(s).to(x).reshape(-1).expand(x.shape[0])[:, None, None]
-        denoised = from_probabilities(torch.softmax(h, dim=1))
+        denoised = from_probabilities(torch.softmax(self.logits(x, s), dim=1))
         return (x - self.schedule.alpha_bar(time).sqrt() * denoised) / self.schedule.sigma(time)
 
     def save_pretrained(
@@ -145,7 +184,7 @@ class SequenceEps(nn.Module):
     ) -> None:
         """Write ``directory/sequence_model.json`` and the backbone to ``directory/backbone``.
 
-        The JSON holds ``"parameterisation"``, ``"inputs"``, the VP schedule (``"schedule"``:
+        The JSON holds ``"parameterisation"``, ``"inputs"``, ``"head"``, the VP schedule (``"schedule"``:
         ``beta_min``, ``beta_max``, ``kind``), ``"s_min"`` and ``"metadata"``: the
         :class:`SequenceDomain` of the data (:meth:`SequenceDomain.to_dict`; a dict is
         read with :meth:`SequenceDomain.from_dict` first) or ``None``. The backbone is
@@ -156,12 +195,8 @@ class SequenceEps(nn.Module):
             ValueError: for an ``"x0"`` network whose own schedule is not ``schedule``,
                 or metadata that is not a valid :class:`SequenceDomain`.
         """
-        if (self.parameterisation == "x0" or self.inputs == "posterior") and repr(schedule) != repr(self.schedule):
-            raise ValueError(
-                f"this network (parameterisation {self.parameterisation!r}, inputs {self.inputs!r}) computes ε with "
-                f"{self.schedule}, not the {schedule} it would be saved with; "
-                "give SequenceEps the schedule of the PretrainModule"
-            )
+        if self.parameterisation == "x0" or self.inputs == "posterior":
+            self._check_schedule(schedule)
         domain = SequenceDomain.from_dict(metadata) if isinstance(metadata, dict) else metadata
         if domain is not None and not isinstance(domain, SequenceDomain):
             raise ValueError(f"metadata must be a SequenceDomain, a dict or None, got {type(metadata).__name__}")
@@ -176,6 +211,7 @@ class SequenceEps(nn.Module):
             "format": FORMAT,
             "parameterisation": self.parameterisation,
             "inputs": self.inputs,
+            "head": self.head,
             "schedule": {"beta_min": schedule.beta_min, "beta_max": schedule.beta_max, "kind": schedule.kind},
             "s_min": float(s_min),
             "metadata": None if domain is None else domain.to_dict(),
@@ -199,14 +235,29 @@ class SequenceEps(nn.Module):
         except Exception as error:  # diffusers and safetensors raise several types for a damaged file
             raise ValueError(f"could not load the backbone in {str(backbone_path)!r}: {error}") from error
         architecture = {key: backbone.config[key] for key in ARCHITECTURE}
+        head = config.get("head", "logits")
+        if (head == "chain") != bool(backbone.config.get("pairwise", False)):
+            raise ValueError(
+                f"the model in {str(path)!r} has head {head!r} but a backbone with pairwise="
+                f"{backbone.config.get('pairwise', False)}; head 'chain' and only it needs the pairwise potentials"
+            )
         network = cls(
             **architecture,
             parameterisation=config["parameterisation"],
             schedule=VPSchedule(**config["schedule"]),
             inputs=config.get("inputs", "x"),
+            head=head,
         )
         network.backbone = backbone
         return network
+
+    def _check_schedule(self, schedule: VPSchedule) -> None:
+        if repr(schedule) != repr(self.schedule):
+            raise ValueError(
+                f"this network (parameterisation {self.parameterisation!r}, inputs {self.inputs!r}) computes ε with "
+                f"{self.schedule}, not the {schedule} it would be saved with; "
+                "give SequenceEps the schedule of the PretrainModule"
+            )
 
 
 def read_sequence_config(path: str | Path) -> dict:

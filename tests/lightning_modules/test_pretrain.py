@@ -119,3 +119,18 @@ def test_a_loss_that_does_not_fit_the_network_is_named():
         PretrainModule(MLP(2, 2), event_shape=[2], loss="ce")
     with pytest.raises(ValueError, match=r"loss='ce' needs a network with x0-logits .* got SequenceEps"):
         PretrainModule(SequenceEps(4, 6, channels=8, depth=1), event_shape=[4, 6], loss="ce")
+
+
+def test_lr_multipliers_put_the_named_parameters_in_their_own_group():
+    from rewardsde.domains import SequenceEps
+
+    network = SequenceEps(4, 6, channels=8, depth=1, parameterisation="x0", head="chain")
+    groups = PretrainModule.parameter_groups(network, 1e-3, {"backbone.transition": 25.0})
+    assert [g["lr"] for g in groups] == [1e-3, 25e-3]
+    assert groups[1]["params"] == [network.backbone.transition]
+    assert len(groups[0]["params"]) + 1 == len(list(network.parameters()))
+    assert PretrainModule.parameter_groups(network, 1e-3, {})[0]["params"] == list(network.parameters())
+    with pytest.raises(ValueError, match="lr_multipliers names 'transitions', which no parameter"):
+        PretrainModule(network, event_shape=[4, 6], loss="ce", lr_multipliers={"transitions": 2.0})
+    with pytest.raises(ValueError, match=r"lr_multipliers\['backbone.transition'\] must be positive, got 0"):
+        PretrainModule(network, event_shape=[4, 6], loss="ce", lr_multipliers={"backbone.transition": 0})

@@ -1,0 +1,135 @@
+"""The x₀ heads of SequenceEps: the uniform-prior skip and the linear-chain (CRF) marginals."""
+
+import itertools
+import json
+
+import pytest
+import torch
+
+from rewardsde import VPSchedule
+from rewardsde.domains import SequenceEps, one_hot
+from rewardsde.domains.chain_marginals import chain_log_marginals
+
+
+def brute_force_marginals(unary: torch.Tensor, pairwise: torch.Tensor) -> torch.Tensor:
+    """``p(y_j = k)`` of one chain ``(K, L)`` by summing ``exp(Σ u + Σ A)`` over all ``K^L`` sequences."""
+    states, length = unary.shape
+    weights, marginals = [], torch.zeros(states, length, dtype=unary.dtype)
+    for y in itertools.product(range(states), repeat=length):
+        score = sum(unary[y[j], j] for j in range(length)) + sum(pairwise[y[j], y[j + 1]] for j in range(length - 1))
+        weights.append((y, score.exp()))
+    total = sum(w for _, w in weights)
+    for y, w in weights:
+        marginals[list(y), range(length)] += w / total
+    return marginals
+
+
+def test_chain_marginals_are_those_of_the_enumerated_chain(generator):
+    unary = torch.randn(3, 3, 5, generator=generator, dtype=torch.float64)
+    pairwise = torch.randn(3, 3, generator=generator, dtype=torch.float64)
+    pairwise[0, 2] = -torch.inf  # a banned transition stays banned
+    marginals = chain_log_marginals(unary, pairwise).exp()
+    for b in range(3):
+        assert torch.allclose(marginals[b], brute_force_marginals(unary[b], pairwise), atol=1e-12)
+
+
+def test_a_flat_chain_is_independent_positions_and_bad_shapes_are_named(generator):
+    unary = torch.randn(2, 4, 6, generator=generator)
+    assert torch.allclose(chain_log_marginals(unary, torch.zeros(4, 4)), torch.log_softmax(unary, 1), atol=1e-6)
+    with pytest.raises(ValueError, match=r"pairwise must have shape \(4, 4\).* got \(3, 3\)"):
+        chain_log_marginals(unary, torch.zeros(3, 3))
+    with pytest.raises(ValueError, match=r"unary must have shape \(batch, K, L\), got \(4, 6\)"):
+        chain_log_marginals(unary[0], torch.zeros(4, 4))
+
+
+def uniform_prior_posterior(x: torch.Tensor, s: torch.Tensor, schedule: VPSchedule) -> torch.Tensor:
+    """``p(y_j = k | x_j)`` for independent uniform tokens, from the Gaussian likelihoods ``‖x_j - √ᾱ·c_k‖²``."""
+    states = x.shape[1]
+    codes = one_hot(torch.arange(states)[:, None], states).to(x)[:, :, 0]  # (K, K): row k is the code of k
+    root, variance = schedule.alpha_bar(s).sqrt()[:, None, None, None], schedule.sigma(s).square()[:, None, None]
+    distance = (x[:, None] - root * codes[None, :, :, None]).square().sum(2)  # (batch, K, L)
+    return torch.softmax(-distance / (2 * variance), dim=1)
+
+
+@pytest.mark.parametrize("head", ["skip", "chain"])
+def test_the_untrained_network_is_the_denoiser_of_independent_uniform_tokens(generator, head):
+    """With a zero output layer (and zero pairwise potentials) both heads give the exact posterior of
+    each position on its own under a uniform prior, and ε̂ = (x - √ᾱ·(2p - 1))/σ."""
+    schedule = VPSchedule(0.2, 15.0)
+    net = SequenceEps(3, 4, channels=8, depth=1, parameterisation="x0", schedule=schedule, head=head).double()
+    x = torch.randn(2, 3, 4, generator=generator, dtype=torch.float64)
+    s = torch.tensor([0.05, 0.7], dtype=torch.float64)
+    posterior = uniform_prior_posterior(x, s, schedule)
+    assert torch.allclose(torch.softmax(net.logits(x, s), 1), posterior, atol=1e-12)
+    root, sigma = schedule.alpha_bar(s).sqrt()[:, None, None], schedule.sigma(s)[:, None, None]
+    assert torch.allclose(net(x, s), (x - root * (2 * posterior - 1)) / sigma, atol=1e-10)
+
+
+def markov_posterior(x: torch.Tensor, s: torch.Tensor, transition: torch.Tensor, schedule: VPSchedule) -> torch.Tensor:
+    """``p(y_j = k | x)`` for tokens from the Markov chain with uniform initial law and ``transition``, by
+    enumerating every sequence: Bayes' rule with the Gaussian likelihoods of each position."""
+    likelihood = uniform_prior_posterior(x, s, schedule).log()  # per-position log-likelihoods up to constants
+    return torch.stack([brute_force_marginals(likelihood[b], transition.log()) for b in range(x.shape[0])])
+
+
+def test_the_chain_head_can_be_the_exact_denoiser_of_markov_data(generator):
+    """A chain (uniform initial law, a transition matrix with zeros) is denoised exactly by the chain head
+    with A = log T and h = 0: the head's family contains the Bayes denoiser of Markov data."""
+    schedule = VPSchedule()
+    transition = torch.tensor([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0.0, 0.6, 0.4]], dtype=torch.float64)
+    net = SequenceEps(3, 5, channels=8, depth=1, parameterisation="x0", schedule=schedule, head="chain").double()
+    with torch.no_grad():
+        net.backbone.transition.copy_(transition.log())
+    x = torch.randn(2, 3, 5, generator=generator, dtype=torch.float64)
+    s = torch.tensor([0.1, 0.4], dtype=torch.float64)
+    exact = markov_posterior(x, s, transition, schedule)
+    assert torch.allclose(net.logits(x, s).exp(), exact, atol=1e-10)
+
+
+def test_gradients_reach_the_pairwise_potentials(generator):
+    net = SequenceEps(3, 5, channels=8, depth=1, parameterisation="x0", head="chain")
+    torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
+    torch.nn.init.normal_(net.backbone.transition, generator=generator)
+    net(torch.randn(2, 3, 5, generator=generator), torch.rand(2, generator=generator)).square().sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in net.parameters())
+
+
+@pytest.mark.parametrize("head", ["skip", "chain"])
+def test_heads_survive_a_save_bitwise(tmp_path, generator, head):
+    schedule = VPSchedule(0.2, 15.0)
+    net = SequenceEps(4, 6, channels=8, depth=2, kernel_size=3, parameterisation="x0", schedule=schedule, head=head)
+    torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
+    if head == "chain":
+        torch.nn.init.normal_(net.backbone.transition, generator=generator)
+    net.save_pretrained(tmp_path / "model", schedule)
+    loaded = SequenceEps.from_pretrained(tmp_path / "model")
+    x, s = torch.randn(2, 4, 6, generator=generator), torch.rand(2, generator=generator)
+    assert loaded.head == head and torch.equal(loaded(x, s), net(x, s))
+    assert json.loads((tmp_path / "model" / "sequence_model.json").read_text())["head"] == head
+
+
+def test_a_model_saved_before_the_heads_existed_loads_as_plain_logits(tmp_path, generator):
+    """Directories written before ``head`` and ``pairwise`` existed lack both keys."""
+    net = SequenceEps(4, 6, channels=8, depth=1, parameterisation="x0")
+    torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
+    net.save_pretrained(tmp_path / "model", net.schedule)
+    for name, key in [("sequence_model.json", "head"), ("backbone/config.json", "pairwise")]:
+        config = json.loads((tmp_path / "model" / name).read_text())
+        del config[key]
+        (tmp_path / "model" / name).write_text(json.dumps(config))
+    loaded = SequenceEps.from_pretrained(tmp_path / "model")
+    x, s = torch.randn(2, 4, 6, generator=generator), torch.rand(2, generator=generator)
+    assert loaded.head == "logits" and torch.equal(loaded(x, s), net(x, s))
+
+
+def test_bad_heads_are_named(tmp_path):
+    with pytest.raises(ValueError, match=r"head must be one of .* got 'crf'"):
+        SequenceEps(4, 6, parameterisation="x0", head="crf")
+    with pytest.raises(ValueError, match=r"head='chain' needs parameterisation='x0', got 'eps'"):
+        SequenceEps(4, 6, head="chain")
+    net = SequenceEps(4, 6, channels=8, depth=1, parameterisation="x0", head="chain")
+    net.save_pretrained(tmp_path / "model", net.schedule)
+    config = json.loads((tmp_path / "model" / "sequence_model.json").read_text())
+    (tmp_path / "model" / "sequence_model.json").write_text(json.dumps({**config, "head": "logits"}))
+    with pytest.raises(ValueError, match="has head 'logits' but a backbone with pairwise=True"):
+        SequenceEps.from_pretrained(tmp_path / "model")
