@@ -47,8 +47,7 @@ except ImportError:
     from _common import markdown_table
 
 RESULTS = pathlib.Path(__file__).parent / "results"
-RUNS = [("pathwise", 0.0, None), ("pathwise", 0.02, None), ("clipped", 0.0, 1.0), ("clipped", 0.005, 1.0),
-        ("clipped", 0.02, 1.0)]
+RUNS = [("pathwise", 0.0, None), ("pathwise", 0.02, None), ("clipped", 0.0, 1.0), ("clipped", 0.02, 1.0)]
 
 
 class StepControl(DriftCorrection):
