@@ -33,3 +33,16 @@ def test_the_shipped_ehrlich_model_loads_and_samples_feasible_sequences(one_thre
     assert (x - one_hot(tokens, 20)).square().mean().sqrt() < 0.35
     feasible = domain_reward(sde.metadata).feasible(tokens)
     assert int(feasible.sum()) >= AT_LEAST, f"{int(feasible.sum())} of {SAMPLES} feasible"
+
+
+PUBLISHED = SequenceDomain(32, 32, EhrlichInstance(num_motifs=4, motif_length=4, quantization=4, random_seed=50494))
+
+
+def test_the_shipped_published_ehrlich_model_loads_and_samples_feasible_sequences(one_thread):
+    """``configs/pretrain_ehrlich_published.yaml`` writes it: 0.994 and 0.996 feasible on 512 samples (sampling
+    seeds 0 and 1), so p >= 0.98 is likely and P(count < 58 of 64) = 3e-4 there; uniform sequences: 0.07%."""
+    sde = SequenceSDE(str(ROOT / "pretrained" / "ehrlich_published"))
+    assert sde.metadata == PUBLISHED and sde.event_shape == (32, 32)
+    tokens = decode(sample_reference(sde, SAMPLES, steps=STEPS, seed=0))
+    feasible = domain_reward(sde.metadata).feasible(tokens)
+    assert int(feasible.sum()) >= 58, f"{int(feasible.sum())} of {SAMPLES} feasible"
