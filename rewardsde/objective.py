@@ -87,6 +87,8 @@ class ElegantObjective:
         beta: weight of the KL to the previous round; non-negative.
         sensitivity_clip: ``c > 0``, the multiple of the batch's median sensitivity
             above which a path's loss is scaled down; ``None``: the unbiased loss.
+            Needs ``backend="direct"`` (the truncated back end cuts the start out of
+            the graph).
 
     Example (one drift step)::
 
@@ -105,6 +107,11 @@ class ElegantObjective:
     ) -> None:
         if sensitivity_clip is not None and not sensitivity_clip > 0:
             raise ValueError(f"sensitivity_clip must be positive or None, got {sensitivity_clip}")
+        if sensitivity_clip is not None and sampler.backend != "direct":
+            raise ValueError(
+                f"sensitivity_clip needs the sampler's backend 'direct' (the path's gradient in its start), "
+                f"got {sampler.backend!r}"
+            )
         if not alpha >= 0:
             raise ValueError(f"alpha must be non-negative, got {alpha}")
         if not beta >= 0:

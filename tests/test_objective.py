@@ -151,3 +151,10 @@ def test_sensitivity_clip_bounds_each_paths_sensitivity_by_c_times_the_median():
 def test_sensitivity_clip_must_be_positive(clip):
     with pytest.raises(ValueError, match="sensitivity_clip must be positive"):
         _clipped(clip, LinearReward([1.0]).double())
+
+
+def test_sensitivity_clip_needs_the_direct_backend():
+    prior = BrownianPrior(1, c=1.0, initial_std=1.0).double()
+    sampler = FineTunedSampler(prior, ConstantControl(0.3), steps=4, backend="truncated", method="euler", truncate=2)
+    with pytest.raises(ValueError, match="sensitivity_clip needs the sampler's backend 'direct'.*'truncated'"):
+        ElegantObjective(sampler, LinearReward([1.0]).double(), alpha=0.5, sensitivity_clip=1.0)
