@@ -13,6 +13,7 @@ from rewardsde.initial_law import LearnedInitialLaw
 from rewardsde.phases import PhaseSchedule
 from rewardsde.reference import ReferenceSDE
 from rewardsde.sampler import FineTunedSampler
+from rewardsde.tilted import TiltedDenoisingObjective
 
 from .control import ControlModule
 
@@ -54,6 +55,13 @@ class ElegantModule(ControlModule):
     when there is one). The trained model is :attr:`sampler`, a plain-torch
     :class:`rewardsde.FineTunedSampler`.
 
+    ``estimator="tilted"`` reaches the same target by weighted denoising instead
+    (:class:`rewardsde.TiltedDenoisingObjective`): the drift phase fits a
+    :class:`rewardsde.DenoiserCorrection` to ``pool`` pretrained samples resampled with
+    weights ``∝ exp(r/α)``, without the reward's gradient, and no initial law is learned.
+    Use it where the pathwise gradient is heavy-tailed (one-hot sequences; see
+    ``docs/howto/sequences.md``).
+
     Args:
         sde: the pretrained (reference) SDE.
         correction: the drift correction to learn.
@@ -74,6 +82,10 @@ class ElegantModule(ControlModule):
         initial_hidden: width of the value and auxiliary-control networks.
         initial_solver_steps: solver steps of the auxiliary SDE.
         seed: base seed; each step's noise is derived from (seed, step, rank).
+        estimator: ``"pathwise"`` (:class:`rewardsde.ElegantObjective`) or ``"tilted"``
+            (:class:`rewardsde.TiltedDenoisingObjective`; needs ``learn_initial: false``).
+        pool: pretrained samples the ``"tilted"`` estimator reweights (drawn at the first step,
+            seeded by ``seed``, with ``steps`` solver steps).
     """
 
     def __init__(
@@ -97,9 +109,18 @@ class ElegantModule(ControlModule):
         initial_hidden: int = 64,
         initial_solver_steps: int = 20,
         seed: int = 0,
+        estimator: Literal["pathwise", "tilted"] = "pathwise",
+        pool: int = 4096,
     ) -> None:
         super().__init__()
         check_learn_initial(learn_initial)
+        if estimator not in ("pathwise", "tilted"):
+            raise ValueError(f"estimator must be 'pathwise' or 'tilted', got {estimator!r}")
+        if estimator == "tilted" and learn_initial is not False:
+            raise ValueError(
+                f"estimator='tilted' learns no initial law (its start is N(0, I)); set learn_initial: false, "
+                f"got {learn_initial!r}"
+            )
         if not alpha > 0:
             raise ValueError(
                 f"alpha must be positive for {type(self).__name__}, got {alpha}; "
@@ -114,7 +135,9 @@ class ElegantModule(ControlModule):
             checkpoint=checkpoint, initial_hidden=initial_hidden, initial_solver_steps=initial_solver_steps,
         )
         schedule = PhaseSchedule(drift_steps, value_steps if learn_initial else 0, initial_steps if learn_initial else 0)
-        self.attach(ElegantObjective(sampler, reward, alpha), schedule,
+        objective = (TiltedDenoisingObjective(sampler, reward, alpha, pool=pool, pool_seed=seed)
+                     if estimator == "tilted" else ElegantObjective(sampler, reward, alpha))
+        self.attach(objective, schedule,
                     {"drift": lr, "value": value_lr, "initial": initial_lr}, auto_initial=learn_initial == "auto")
 
 

@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 from .adjoint_matching import AdjointMatchingObjective
 from .brownian import BrownianPrior
 from .controlled import ControlledSDE
-from .corrections import DriftCorrection, NetworkCorrection, ZeroCorrection
+from .corrections import DenoiserCorrection, DriftCorrection, NetworkCorrection, ZeroCorrection
 from .denoising import CrossEntropyDenoisingLoss, DenoisingLoss
 from .diffusers_eps import DiffusersEps
 from .export import export_pipeline
@@ -37,6 +37,7 @@ from .sampler import FineTunedSampler, Rollout
 from .sampling import sample_reference
 from .schedule import VPSchedule
 from .solve import Solution, solve
+from .tilted import TiltedDenoisingObjective
 
 __all__ = [
     "AdjointMatchingObjective",
@@ -46,6 +47,7 @@ __all__ = [
     "CrossEntropyDenoisingLoss",
     "DenoisingLoss",
     "DiffusersEps",
+    "DenoiserCorrection",
     "DriftCorrection",
     "ElegantObjective",
     "FineTunedSampler",
@@ -62,6 +64,7 @@ __all__ = [
     "Rollout",
     "SeikoRound",
     "Solution",
+    "TiltedDenoisingObjective",
     "VPSchedule",
     "ZeroCorrection",
     "export_pipeline",

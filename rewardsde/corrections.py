@@ -8,6 +8,7 @@ returns the reference drift ``f`` so that a correction sharing the score network
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 
 from torch import Tensor, nn
@@ -84,6 +85,42 @@ class NetworkCorrection(DriftCorrection):
     def forward(self, t: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
         control = self.network(x, t).reshape(x.shape)
         return self.reference.drift(t, x), control
+
+
+class DenoiserCorrection(DriftCorrection):
+    """A trainable copy ``ε_θ`` of the reference's own ε-network: the fine-tuned SDE is the
+    pretrained SDE of ``ε_θ``.
+
+    With diffusion time ``s = 1 - t``, the reference drift ``f = ½β(s)x - β(s)ε_pre(x, s)/σ_s``
+    and ``σ(t) = √β(s)`` (:class:`rewardsde.PretrainedSDE`), the control that turns ``f`` into
+    the drift of ``ε_θ`` is
+
+        a(t, x) = -√β(s)·(ε_θ(x, s) - ε_pre(x, s))/σ_s,
+
+    exactly zero at the start (``ε_θ`` is a copy), and ``∫½‖a‖²dt`` is still the Girsanov KL to
+    the pretrained model. This is the correction that :class:`rewardsde.TiltedDenoisingObjective`
+    trains with a denoising loss; the reference network itself stays frozen. Each solver step
+    calls both networks.
+    """
+
+    network: nn.Module
+
+    def attach(self, reference: ReferenceSDE) -> None:
+        network = getattr(reference, "network", None)
+        if not isinstance(network, nn.Module) or not hasattr(reference, "drift_from_eps"):
+            raise ValueError(
+                f"a DenoiserCorrection copies the ε-network of a PretrainedSDE; {type(reference).__name__} has none"
+            )
+        super().attach(reference)
+        self.network = copy.deepcopy(network).requires_grad_(True)
+
+    def forward(self, t: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
+        reference = self.reference
+        eps = reference.eps(t, x)
+        s = (1.0 - t).to(x)
+        tuned = self.network(x, s.expand(x.shape[0]), **reference.condition)
+        control = -reference.schedule.beta(s).sqrt() * (tuned - eps) / reference.schedule.sigma(s)
+        return reference.drift_from_eps(t, x, eps), control
 
 
 def _zero_last_layer(network: nn.Module) -> None:

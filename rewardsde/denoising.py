@@ -88,8 +88,9 @@ class CrossEntropyDenoisingLoss(_Noising):
     """``E_{x_0, s ~ U(s_min, 1), ε ~ N(0, I)} (1/L)·Σ_j -log softmax_k(h(x_s, s))[y_j, j]``, the
     cross-entropy of continuous diffusion on one-hot data (CDCD, Dieleman et al. 2022).
 
-    The data ``x_0`` are ±1 one-hot codes ``(batch, K, L)`` (:func:`rewardsde.domains.one_hot`)
-    of tokens ``y_j = argmax_k x_0[k, j]``, noised as ``x_s = √ᾱ(s)·x_0 + σ_s·ε``, and ``h``
+    The data ``x_0`` are ``(batch, K, L)`` points whose tokens are ``y_j = argmax_k x_0[k, j]``
+    (±1 one-hot codes, :func:`rewardsde.domains.one_hot`, or a sampler's end states near them);
+    the ±1 code ``c`` of the tokens is noised as ``x_s = √ᾱ(s)·c + σ_s·ε``, and ``h``
     returns per-position logits over the ``K`` states, ``(batch, K, L)`` (e.g.
     :meth:`rewardsde.domains.SequenceEps.logits`). For each ``(x_s, s)`` the loss is minimised
     exactly by the posterior marginals ``softmax_k h = p(y_j = k | x_s)``: the log score is proper.
@@ -125,9 +126,11 @@ class CrossEntropyDenoisingLoss(_Noising):
             raise ValueError(
                 f"x0 must be one-hot sequences of shape (batch, num_states >= 2, length), got {tuple(x0.shape)}"
             )
-        s, _, x_s, _, _ = self.noised(x0, generator)
+        tokens = x0.argmax(1)
+        code = 2.0 * torch.nn.functional.one_hot(tokens, x0.shape[1]).transpose(1, 2).to(x0) - 1.0
+        s, _, x_s, _, _ = self.noised(code, generator)
         output = logits(x_s, s)
         if output.shape != x0.shape:
             raise ValueError(f"the network returned shape {tuple(output.shape)} for data of shape {tuple(x0.shape)}")
-        log_score = torch.nn.functional.cross_entropy(output, x0.argmax(1), reduction="none").mean(1)
+        log_score = torch.nn.functional.cross_entropy(output, tokens, reduction="none").mean(1)
         return (log_score * self.weight(s)).mean()

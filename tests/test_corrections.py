@@ -47,3 +47,42 @@ def test_a_correction_is_attached_once():
     ControlledSDE(BrownianPrior(2), correction)
     with pytest.raises(ValueError, match="already attached"):
         ControlledSDE(BrownianPrior(2), correction)
+
+
+class _AffineEps(nn.Module):
+    """ε(x, s) = W x + b·s: a small network with parameters to copy."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.linear = nn.Linear(dim, dim)
+        self.time = nn.Parameter(torch.randn(dim))
+
+    def forward(self, x, s):
+        return self.linear(x) + self.time * s[:, None]
+
+
+def test_denoiser_correction_turns_the_reference_into_the_sde_of_its_copy():
+    from rewardsde import DenoiserCorrection, PretrainedSDE
+
+    torch.manual_seed(0)
+    reference = PretrainedSDE(_AffineEps(3).double(), (3,))
+    correction = DenoiserCorrection()
+    ControlledSDE(reference, correction)
+    t, x = torch.tensor(0.3, dtype=torch.float64), torch.randn(6, 3, dtype=torch.float64)
+    drift, control = correction(t, x)
+    assert torch.equal(control, torch.zeros_like(x))
+    assert torch.equal(drift, reference.drift(t, x))
+    assert all(p.requires_grad for p in correction.network.parameters())
+    assert not any(p.requires_grad for p in reference.network.parameters())
+    with torch.no_grad():
+        correction.network.linear.weight.add_(0.5)
+    drift, control = correction(t, x)
+    tuned = PretrainedSDE(correction.network, (3,))
+    torch.testing.assert_close(drift + reference.diffusion(t) * control, tuned.drift(t, x), rtol=1e-12, atol=1e-12)
+
+
+def test_denoiser_correction_needs_a_reference_with_a_network():
+    from rewardsde import DenoiserCorrection
+
+    with pytest.raises(ValueError, match="DenoiserCorrection copies the ε-network"):
+        ControlledSDE(BrownianPrior(2), DenoiserCorrection())

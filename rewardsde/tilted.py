@@ -1,0 +1,142 @@
+"""ELEGANT's target reached by weighted denoising: the forward-KL route to ``p_pre·exp(r/α)``."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from .corrections import DenoiserCorrection
+from .denoising import CrossEntropyDenoisingLoss, DenoisingLoss
+from .objective import Loss
+from .phases import PHASES
+from .rewards import evaluate_reward
+from .sampler import FineTunedSampler, derived_seeds
+from .sampling import sample_reference
+
+
+class TiltedDenoisingObjective:
+    """Fit the fine-tuned denoiser to ``p*(x) ∝ p_pre(x)·exp(r(x)/α)`` by weighted denoising.
+
+    ELEGANT's objective ``E[r(x_T)] - α·KL(P^u ‖ P^pre)`` is maximised by the tilted path
+    law ``P*(path) ∝ P^pre(path)·exp(r(x_T)/α)``, whose end marginal is ``p*``.
+    :class:`rewardsde.ElegantObjective` reaches it through the reverse KL and the pathwise
+    gradient of ``r(x_T)``. This objective reaches the same law through the forward KL
+    ``KL(P* ‖ P^u)``: draw a pool ``x^1..x^m`` of the pretrained model once, weight it by
+
+        w_i = exp(r(x^i)/α) / Σ_j exp(r(x^j)/α)          (self-normalised; exact weights,
+                                                          since the pool is drawn from p_pre),
+
+    and train ``ε_θ`` (a :class:`rewardsde.DenoiserCorrection`, a copy of the pretrained
+    network) with the pretraining loss on batches resampled from the pool with
+    probabilities ``w``. The minimiser of the weighted denoising loss is the denoiser of
+    ``Σ_i w_i δ_{x^i}``, the tilt restricted to the pool, which tends to ``p*`` as ``m``
+    grows. The reward is only evaluated, never differentiated, so a sampler that snaps its
+    states to discrete outcomes (one-hot sequences), whose pathwise gradient is
+    heavy-tailed (``benchmarks/ehrlich_gradients.py``), does not stall it. The KL of the
+    result to the pretrained model is still the Girsanov ``∫½‖a‖²dt`` of the sampler.
+
+    Its limit is the pool: the tilt can only reweight what the pretrained model draws.
+    The effective sample size ``1/Σw²`` (logged as ``ess``) falls as ``α`` does; when it
+    is a handful of samples the fit memorises them. There is no initial law to learn: the
+    forward noising forgets ``x_0`` (``ᾱ(1) ≈ 4·10⁻⁵`` for the default schedule), so the
+    tilted law's start is ``N(0, I)`` up to that.
+
+    The loss is :class:`rewardsde.CrossEntropyDenoisingLoss` on the network's ``logits`` when
+    it has them (an x₀ :class:`rewardsde.domains.SequenceEps`), else
+    :class:`rewardsde.DenoisingLoss`, both with the min-SNR weight ``min_snr_gamma``. It has
+    the drift phase of :class:`rewardsde.ElegantObjective` (``drift_loss``, ``__call__``), so
+    :class:`rewardsde.lightning_modules.ElegantModule` trains it with ``estimator="tilted"``.
+
+    Args:
+        sampler: a fine-tuned sampler whose correction is a :class:`rewardsde.DenoiserCorrection`
+            and whose initial law is ``N(0, I)``.
+        reward: ``r(x) -> (n,)``; evaluated without gradients.
+        alpha: the KL weight, positive.
+        pool: number of pretrained samples ``m``.
+        pool_seed: seed of the pool's draw (start states and Brownian motion).
+        min_snr_gamma: ``γ`` of the min-SNR weight, or ``None``.
+        chunk: pool samples drawn and scored per call.
+
+    Example::
+
+        sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct")
+        objective = TiltedDenoisingObjective(sampler, reward, alpha=0.05, pool=8192)
+        loss = objective.drift_loss(128, seed=step)
+        loss.value.backward()
+    """
+
+    def __init__(
+        self,
+        sampler: FineTunedSampler,
+        reward: Callable[[Tensor], Tensor],
+        alpha: float,
+        pool: int = 4096,
+        pool_seed: int = 0,
+        min_snr_gamma: float | None = 5.0,
+        chunk: int = 512,
+    ) -> None:
+        correction = sampler.controlled.correction
+        if not isinstance(correction, DenoiserCorrection):
+            raise ValueError(
+                f"TiltedDenoisingObjective trains a DenoiserCorrection, got a {type(correction).__name__}"
+            )
+        if sampler.initial_law is not None:
+            raise ValueError("TiltedDenoisingObjective keeps the start at N(0, I); give a sampler with no initial_law")
+        if not alpha > 0:
+            raise ValueError(f"alpha must be positive, got {alpha}")
+        for name, value in (("pool", pool), ("chunk", chunk)):
+            if not (isinstance(value, int) and value >= 1):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.sampler, self.reward, self.alpha = sampler, reward, float(alpha)
+        self.pool, self.pool_seed, self.chunk = pool, pool_seed, chunk
+        self.network = correction.network
+        reference = sampler.reference
+        cross_entropy = hasattr(self.network, "logits")
+        kind = CrossEntropyDenoisingLoss if cross_entropy else DenoisingLoss
+        self.loss = kind(reference.schedule, reference.s_min, min_snr_gamma)
+        self._call = self.network.logits if cross_entropy else self.network
+        self.samples: Tensor | None = None
+        self.rewards: Tensor | None = None
+
+    @property
+    def kl_weight(self) -> float:
+        """``α``, the temperature of the target."""
+        return self.alpha
+
+    @torch.no_grad()
+    def draw_pool(self) -> None:
+        """Draw and score the pool from the pretrained model (not the fine-tuned one, so that a
+        resumed run redraws the same pool); a no-op once drawn."""
+        if self.samples is not None:
+            return
+        reference, samples, rewards = self.sampler.reference, [], []
+        for k, start in enumerate(range(0, self.pool, self.chunk)):
+            n = min(self.chunk, self.pool - start)
+            x = sample_reference(reference, n, self.sampler.steps, self.sampler.method, seed=self.pool_seed + k)
+            samples.append(x)
+            rewards.append(evaluate_reward(self.reward, x).double())
+        self.samples, self.rewards = torch.cat(samples), torch.cat(rewards)
+
+    def weights(self) -> Tensor:
+        """``w = softmax(r/α)`` over the pool, ``(pool,)`` float64."""
+        self.draw_pool()
+        return torch.softmax(self.rewards / self.alpha, 0)
+
+    def drift_loss(self, n: int, seed: int) -> Loss:
+        """The denoising loss on ``n`` pool samples drawn with probabilities ``w`` (with replacement)."""
+        weights = self.weights()
+        index_seed, noise_seed = derived_seeds(seed, 2)
+        generator = torch.Generator().manual_seed(index_seed)
+        index = torch.multinomial(weights, n, replacement=True, generator=generator)
+        device_generator = torch.Generator(device=self.samples.device).manual_seed(noise_seed)
+        value = self.loss(self._call, self.samples[index], device_generator)
+        logs = {"reward": self.rewards[index].mean().float(), "ess": (1.0 / weights.pow(2).sum()).float()}
+        return Loss(value, logs)
+
+    def __call__(self, phase: str, n: int, seed: int) -> Loss:
+        """The loss of ``phase``; only ``"drift"`` exists here."""
+        if phase != "drift":
+            raise ValueError(f"TiltedDenoisingObjective has only the drift phase of {PHASES}, got {phase!r}")
+        return self.drift_loss(n, seed)
