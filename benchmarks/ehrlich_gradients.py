@@ -108,6 +108,16 @@ def gradient_snr(sde, reward, paths: int, seed: int) -> list[dict]:
                  top1_share=top) for b in (32, 128, 512, 2048)]
 
 
+@torch.no_grad()
+def evaluate(sampler, reward, genuine, samples: int, seed: int) -> dict:
+    """The learned reward, genuine value (mean and best), feasibility, Hamming diversity and KL of ``samples`` fine-tuned samples."""
+    rollout = sampler.rollout(samples, seed=seed)
+    tokens, values = decode(rollout.x), genuine(rollout.x)
+    return dict(learned=reward(rollout.x).mean().item(), genuine=values.mean().item(), best=values.max().item(),
+                feasible=genuine.reward.feasible(tokens).float().mean().item(),
+                hamming=mean_pairwise_hamming(tokens).item(), kl=rollout.kl.mean().item())
+
+
 def curve(sde, reward, genuine, alpha, clip, seed, steps, batch, evaluate_every, samples):
     torch.manual_seed(seed)
     sampler = FineTunedSampler(sde, NetworkCorrection(SequenceEps(sde.event_shape[0], sde.event_shape[1], 32, 2)),
@@ -117,13 +127,7 @@ def curve(sde, reward, genuine, alpha, clip, seed, steps, batch, evaluate_every,
     rows = []
     for step in range(steps + 1):
         if step % evaluate_every == 0:
-            with torch.no_grad():
-                rollout = sampler.rollout(samples, seed=10**6 + seed)
-                tokens = decode(rollout.x)
-                rows.append(dict(step=step, learned=reward(rollout.x).mean().item(),
-                                 genuine=genuine(rollout.x).mean().item(),
-                                 feasible=genuine.reward.feasible(tokens).float().mean().item(),
-                                 hamming=mean_pairwise_hamming(tokens).item(), kl=rollout.kl.mean().item()))
+            rows.append(dict(step=step, **evaluate(sampler, reward, genuine, samples, seed=10**6 + seed)))
             print(json.dumps(rows[-1]), flush=True)
         if step < steps:
             optimiser.zero_grad()

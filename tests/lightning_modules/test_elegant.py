@@ -177,3 +177,29 @@ def test_auto_initial_law_keeps_the_standard_start_when_the_value_has_no_skill(t
 def test_learn_initial_must_be_a_bool_or_auto():
     with pytest.raises(ValueError, match="learn_initial must be true, false or 'auto', got 'sometimes'"):
         _module(learn_initial="sometimes")
+
+
+def test_the_tilted_estimator_trains_a_copy_of_the_network_from_a_pool(tmp_path):
+    from rewardsde import DenoiserCorrection
+    from tests.helpers.tiny_eps import TinyEps
+
+    torch.manual_seed(0)
+    sde = PretrainedSDE(TinyEps(), (2,))
+    module = ElegantModule(sde, DenoiserCorrection(), LinearReward([1.0, 0.5]), alpha=0.5, estimator="tilted",
+                           pool=64, learn_initial=False, backend="direct", method="euler", steps=4, drift_steps=3)
+    frozen = [p.detach().clone() for p in sde.network.parameters()]
+    copy = [p.detach().clone() for p in module.controlled.correction.network.parameters()]
+    trainer = _trainer(tmp_path)
+    trainer.fit(module, FineTuneDataModule(batch_size=8))
+    assert trainer.global_step == 3
+    assert module.objective.samples.shape == (64, 2)
+    assert 1 <= trainer.callback_metrics["train/ess"] <= 64
+    assert all(torch.equal(a, b) for a, b in zip(frozen, sde.network.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(copy, module.controlled.correction.network.parameters()))
+
+
+@pytest.mark.parametrize("kwargs, message", [({"estimator": "score"}, "estimator must be 'pathwise' or 'tilted'"),
+                                             ({"estimator": "tilted"}, "set learn_initial: false, got True")])
+def test_bad_estimator_settings_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        _module(**kwargs)
