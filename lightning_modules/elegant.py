@@ -35,6 +35,24 @@ def build_sampler(sde: ReferenceSDE, correction: DriftCorrection, learn_initial:
                             checkpoint=checkpoint, previous=previous)
 
 
+def build_objective(sampler: FineTunedSampler, reward, alpha: float, beta: float, estimator: str, pool: int,
+                    seed: int, learn_initial: bool | str) -> ElegantObjective | TiltedDenoisingObjective:
+    """The objective of ``estimator``: ``"pathwise"`` (:class:`rewardsde.ElegantObjective`) or ``"tilted"``
+    (:class:`rewardsde.TiltedDenoisingObjective`, which needs ``learn_initial`` false and ``beta`` 0)."""
+    if estimator not in ("pathwise", "tilted"):
+        raise ValueError(f"estimator must be 'pathwise' or 'tilted', got {estimator!r}")
+    if estimator == "pathwise":
+        return ElegantObjective(sampler, reward, alpha, beta)
+    if learn_initial is not False:
+        raise ValueError(
+            f"estimator='tilted' learns no initial law (its start is N(0, I)); set learn_initial: false, "
+            f"got {learn_initial!r}"
+        )
+    if beta != 0:
+        raise ValueError(f"estimator='tilted' reweights a pool of the pretrained model: it needs beta = 0, got {beta}")
+    return TiltedDenoisingObjective(sampler, reward, alpha, pool=pool, pool_seed=seed)
+
+
 class ElegantModule(ControlModule):
     """Fine-tune a diffusion model toward ``p*(x) ∝ p_pre(x)·exp(r(x)/α)``.
 
@@ -114,13 +132,6 @@ class ElegantModule(ControlModule):
     ) -> None:
         super().__init__()
         check_learn_initial(learn_initial)
-        if estimator not in ("pathwise", "tilted"):
-            raise ValueError(f"estimator must be 'pathwise' or 'tilted', got {estimator!r}")
-        if estimator == "tilted" and learn_initial is not False:
-            raise ValueError(
-                f"estimator='tilted' learns no initial law (its start is N(0, I)); set learn_initial: false, "
-                f"got {learn_initial!r}"
-            )
         if not alpha > 0:
             raise ValueError(
                 f"alpha must be positive for {type(self).__name__}, got {alpha}; "
@@ -135,8 +146,7 @@ class ElegantModule(ControlModule):
             checkpoint=checkpoint, initial_hidden=initial_hidden, initial_solver_steps=initial_solver_steps,
         )
         schedule = PhaseSchedule(drift_steps, value_steps if learn_initial else 0, initial_steps if learn_initial else 0)
-        objective = (TiltedDenoisingObjective(sampler, reward, alpha, pool=pool, pool_seed=seed)
-                     if estimator == "tilted" else ElegantObjective(sampler, reward, alpha))
+        objective = build_objective(sampler, reward, alpha, 0.0, estimator, pool, seed, learn_initial)
         self.attach(objective, schedule,
                     {"drift": lr, "value": value_lr, "initial": initial_lr}, auto_initial=learn_initial == "auto")
 

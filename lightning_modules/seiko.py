@@ -9,14 +9,13 @@ import torch
 from torch import Tensor
 
 from rewardsde.corrections import DriftCorrection
-from rewardsde.objective import ElegantObjective
 from rewardsde.phases import PhaseSchedule
 from rewardsde.reference import ReferenceSDE
 from rewardsde.rewards import Oracle, RewardModel
 from rewardsde.rounds import SeikoRound
 
 from .control import ControlModule
-from .elegant import build_sampler, check_learn_initial
+from .elegant import build_objective, build_sampler, check_learn_initial
 
 
 class SeikoModule(ControlModule):
@@ -49,7 +48,9 @@ class SeikoModule(ControlModule):
             One round with the whole budget is the non-adaptive baseline.
         beta: weight of the KL to the previous round; non-negative.
         label_store: the label file; ``None``: ``labels.jsonl`` in the log directory.
-        alpha, learn_initial, ..., seed: as in :class:`ElegantModule` (phases per round).
+        alpha, learn_initial, ..., seed, estimator, pool: as in :class:`ElegantModule` (phases per
+            round). With ``estimator="tilted"`` (``beta = 0``) each round refits the copy to the
+            pretrained pool reweighted by the round's reward model.
     """
 
     def __init__(
@@ -77,6 +78,8 @@ class SeikoModule(ControlModule):
         initial_hidden: int = 64,
         initial_solver_steps: int = 20,
         seed: int = 0,
+        estimator: Literal["pathwise", "tilted"] = "pathwise",
+        pool: int = 4096,
     ) -> None:
         super().__init__()
         check_learn_initial(learn_initial)
@@ -88,9 +91,9 @@ class SeikoModule(ControlModule):
         sampler = build_sampler(
             sde, correction, learn_initial, backend=backend, method=method, steps=steps, truncate=truncate,
             checkpoint=checkpoint, initial_hidden=initial_hidden, initial_solver_steps=initial_solver_steps,
-            previous=True,
+            previous=estimator == "pathwise",
         )
-        objective = ElegantObjective(sampler, reward_model, alpha, beta)
+        objective = build_objective(sampler, reward_model, alpha, beta, estimator, pool, seed, learn_initial)
         self.round = SeikoRound(objective, oracle, round_sizes, seed=seed)
         schedule = PhaseSchedule(drift_steps, value_steps if learn_initial else 0,
                                  initial_steps if learn_initial else 0, rounds=len(self.round.round_sizes))

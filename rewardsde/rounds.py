@@ -12,6 +12,7 @@ from torch import Tensor
 from .objective import ElegantObjective
 from .rewards import Oracle, RewardModel, learn_reward
 from .rewards.models import FitReport
+from .tilted import TiltedDenoisingObjective
 
 
 @dataclass
@@ -47,7 +48,8 @@ class RoundReport:
 
 
 class SeikoRound:
-    """SEIKO's rounds around an :class:`ElegantObjective` whose reward is a :class:`RewardModel`.
+    """SEIKO's rounds around an :class:`ElegantObjective` (or a :class:`TiltedDenoisingObjective`,
+    whose pool is rescored after each refit) whose reward is a :class:`RewardModel`.
 
     Round ``i`` starts (:meth:`begin`) by freezing the current controls as the
     previous ones, drawing ``round_sizes[i]`` samples of the current model, buying
@@ -57,18 +59,18 @@ class SeikoRound:
     ``p_i ∝ exp((r̂+ĝ)/(α+β))·p_pre^{α/(α+β)}·p_{i-1}^{β/(α+β)}``.
 
     Args:
-        objective: ELEGANT's objective, with ``reward`` the reward model and a
-            sampler that tracks the previous control.
+        objective: ELEGANT's objective, with ``reward`` the reward model and, when
+            ``beta > 0``, a sampler that tracks the previous control.
         oracle: the budgeted ground truth.
         round_sizes: labels bought by each round; their sum must fit the budget.
         seed: base seed of the batches and the fits.
     """
 
-    def __init__(self, objective: ElegantObjective, oracle: Oracle, round_sizes: list[int], seed: int = 0) -> None:
+    def __init__(self, objective: ElegantObjective | TiltedDenoisingObjective, oracle: Oracle, round_sizes: list[int], seed: int = 0) -> None:
         if not isinstance(objective.reward, RewardModel):
             raise ValueError(f"a SEIKO round refits a RewardModel, not {type(objective.reward).__name__}")
-        if objective.sampler.controlled.previous is None:
-            raise ValueError("a SEIKO round needs a sampler built with previous=True")
+        if objective.beta > 0 and objective.sampler.controlled.previous is None:
+            raise ValueError(f"a SEIKO round with beta={objective.beta} needs a sampler built with previous=True")
         round_sizes = [int(n) for n in round_sizes]
         check_rounds(round_sizes, oracle.budget)
         self.objective, self.oracle, self.round_sizes, self.seed = objective, oracle, round_sizes, seed
@@ -89,10 +91,13 @@ class SeikoRound:
         if not 0 <= index < len(self.round_sizes):
             raise ValueError(f"round index must lie in [0, {len(self.round_sizes)}), got {index}")
         sampler = self.objective.sampler
-        sampler.freeze_previous()
+        if sampler.controlled.previous is not None:
+            sampler.freeze_previous()
         x = sampler.rollout(self.round_sizes[index] // shards, seed=self.batch_seed(index, rank)).x
         fit_seed = int(np.random.SeedSequence([self.seed, index, 0, 1]).generate_state(1)[0])
         y, report = learn_reward(self.oracle, self.model, x, seed=fit_seed, query=query)
+        if isinstance(self.objective, TiltedDenoisingObjective):
+            self.objective.rescore()
         with torch.no_grad():
             bonus = float(self.model.bonus(x).mean())
         infeasible = float((y == self.oracle.infeasible_value).double().mean())

@@ -100,10 +100,19 @@ class TiltedDenoisingObjective:
         self.samples: Tensor | None = None
         self.rewards: Tensor | None = None
 
+    beta = 0.0  # no KL to a previous round: the pool is the pretrained model's (a SEIKO round with β = 0)
+
     @property
     def kl_weight(self) -> float:
         """``α``, the temperature of the target."""
         return self.alpha
+
+    @torch.no_grad()
+    def rescore(self) -> None:
+        """Score the pool again (after the reward changed, e.g. a SEIKO round's refit); draws it if need be."""
+        if self.samples is None:
+            return self.draw_pool()
+        self.rewards = torch.cat([evaluate_reward(self.reward, x).double() for x in self.samples.split(self.chunk)])
 
     @torch.no_grad()
     def draw_pool(self) -> None:
@@ -111,13 +120,13 @@ class TiltedDenoisingObjective:
         resumed run redraws the same pool); a no-op once drawn."""
         if self.samples is not None:
             return
-        reference, samples, rewards = self.sampler.reference, [], []
-        for k, start in enumerate(range(0, self.pool, self.chunk)):
-            n = min(self.chunk, self.pool - start)
-            x = sample_reference(reference, n, self.sampler.steps, self.sampler.method, seed=self.pool_seed + k)
-            samples.append(x)
-            rewards.append(evaluate_reward(self.reward, x).double())
-        self.samples, self.rewards = torch.cat(samples), torch.cat(rewards)
+        reference = self.sampler.reference
+        self.samples = torch.cat([
+            sample_reference(reference, min(self.chunk, self.pool - start), self.sampler.steps, self.sampler.method,
+                             seed=self.pool_seed + k)
+            for k, start in enumerate(range(0, self.pool, self.chunk))
+        ])
+        self.rescore()
 
     def weights(self) -> Tensor:
         """``w = softmax(r/α)`` over the pool, ``(pool,)`` float64."""

@@ -135,3 +135,44 @@ def test_cli_refuses_a_budget_below_the_first_round_before_anything_runs(tmp_pat
     assert result.returncode != 0
     assert "oracle budget (32) is smaller than the first round (64 queries)" in result.stderr
     assert not list(tmp_path.rglob("labels.jsonl"))
+
+
+class PoolRewards(L.Callback):
+    """The tilted objective's pool rewards after every step."""
+
+    def __init__(self):
+        self.seen = []
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
+        self.seen.append(module.objective.rewards.clone())
+
+
+def test_the_tilted_estimator_rescores_its_pretrained_pool_after_each_refit(tmp_path):
+    from rewardsde import DenoiserCorrection, PretrainedSDE
+    from tests.helpers.tiny_eps import TinyEps
+
+    torch.manual_seed(0)
+    oracle = Oracle(ModeReward(MODES, [0.0, 1.0, 2.0], 1.0), budget=16, noise_std=0.1)
+    module = SeikoModule(PretrainedSDE(TinyEps(), (2,)), DenoiserCorrection(), oracle,
+                         GreedyReward(heads=2, hidden=8, epochs=20, patience=5), round_sizes=[8, 8], alpha=0.5,
+                         beta=0.0, estimator="tilted", pool=32, learn_initial=False, backend="direct",
+                         method="euler", steps=4, drift_steps=2)
+    assert module.controlled.previous is None
+    pool = PoolRewards()
+    trainer = _trainer(tmp_path, callbacks=[pool])
+    trainer.fit(module, FineTuneDataModule(batch_size=8))
+    assert trainer.global_step == 4 and module.oracle.spent == 16
+    first, second = pool.seen[1], pool.seen[2]  # the last step of round 0, the first of round 1
+    assert torch.equal(pool.seen[0], first) and not torch.equal(first, second)
+    with torch.no_grad():
+        assert torch.allclose(second, module.reward(module.objective.samples).double())
+
+
+def test_the_tilted_estimator_refuses_a_kl_to_the_previous_round():
+    from rewardsde import DenoiserCorrection, PretrainedSDE
+    from tests.helpers.tiny_eps import TinyEps
+
+    with pytest.raises(ValueError, match="needs beta = 0, got 0.5"):
+        SeikoModule(PretrainedSDE(TinyEps(), (2,)), DenoiserCorrection(), Oracle(ModeReward(MODES, [0.0, 1.0, 2.0], 1.0),
+                    budget=16), GreedyReward(heads=2, hidden=8), round_sizes=[8], alpha=0.5, beta=0.5,
+                    estimator="tilted", learn_initial=False)
