@@ -138,7 +138,7 @@ class TiltedDenoisingObjective:
         weights = self.weights()
         index_seed, noise_seed = derived_seeds(seed, 2)
         generator = torch.Generator().manual_seed(index_seed)
-        index = torch.multinomial(weights, n, replacement=True, generator=generator)
+        index = torch.multinomial(weights.cpu(), n, replacement=True, generator=generator).to(self.samples.device)
         device_generator = torch.Generator(device=self.samples.device).manual_seed(noise_seed)
         value = self.loss(self._call, self.samples[index], device_generator)
         logs = {"reward": self.rewards[index].mean().float(), "ess": (1.0 / weights.pow(2).sum()).float()}
