@@ -19,7 +19,8 @@ from rewardsde.domains import EhrlichReward
 
 
 def genetic_algorithm(
-    reward: EhrlichReward, start: torch.Tensor, budgets: list[int], mutation_prob: float = 0.2, seed: int = 0
+    reward: EhrlichReward, start: torch.Tensor, budgets: list[int], mutation_prob: float = 0.2, seed: int = 0,
+    populations: list[torch.Tensor] | None = None,
 ) -> list[tuple[int, float, float]]:
     """``(queries, best value so far, mean value of the last population)`` at each budget in ``budgets``.
 
@@ -30,6 +31,7 @@ def genetic_algorithm(
         budgets: oracle-query budgets, each a positive multiple of ``particles``.
         mutation_prob: probability that a token of a child is redrawn uniformly.
         seed: seeds the mutations and recombinations.
+        populations: if a list, the population evaluated at each budget (tokens) is appended to it.
     """
     from holo.optim import DiscreteEvolution
 
@@ -45,8 +47,11 @@ def genetic_algorithm(
     optimiser.state[solution]["particles"] = start.float().clone()
     evaluated: list[torch.Tensor] = []
 
+    current: list[torch.Tensor] = []
+
     def closure(buffers: list[torch.Tensor]) -> torch.Tensor:
-        evaluated.append(reward.value(buffers[0].long()))
+        current[:] = [buffers[0].long().clone()]
+        evaluated.append(reward.value(current[0]))
         return -evaluated[-1]
 
     best, rows = -float("inf"), []
@@ -55,4 +60,6 @@ def genetic_algorithm(
         best = max(best, evaluated[-1].max().item())
         if generation * particles in budgets:
             rows.append((generation * particles, best, evaluated[-1].mean().item()))
+            if populations is not None:
+                populations.append(current[0])
     return rows

@@ -1,0 +1,170 @@
+"""SEIKO against holo's genetic algorithm on Ehrlich, at equal oracle queries.
+
+SEIKO (:class:`rewardsde.SeikoRound` around :class:`rewardsde.TiltedDenoisingObjective`, the
+``estimator: tilted`` of ``SeikoModule``): rounds of ``--rounds`` labels bought on samples of
+the current model, a reward model refitted on every label so far (4 dilated 1-D CNNs on the
+decoded sequence; ``ucb``: :class:`UCBReward` with C = 0.1, ``greedy``: :class:`GreedyReward`),
+then ``--steps`` steps of weighted denoising toward ``p_pre·exp((r̂+ĝ)/α)`` on one pool of
+pretrained samples (α = 0.03, the α of ``configs/elegant_ehrlich.yaml``; batch 128, AdamW 2e-3,
+cosine decay restarted every round). The GA is holo's ``DiscreteEvolution`` from samples of the
+instance's Markov process (the pretraining data), with a population of ``--population`` and
+mutation probability 1/L or holo's 0.2 (:mod:`genetic_algorithm`).
+
+After each round (SEIKO) or at each budget (GA): ``best``, the best genuine value among all
+labels bought so far; ``mean``, ``feasible`` and ``diversity`` (mean pairwise Hamming distance)
+of 256 fresh samples of the current model (for the GA, of its current population). The fresh
+samples are scored by the genuine function for the report only; they are not oracle queries.
+
+    OMP_NUM_THREADS=1 python benchmarks/ehrlich_feedback.py --methods ucb --out A.json
+    OMP_NUM_THREADS=1 python benchmarks/ehrlich_feedback.py --methods greedy ga --out B.json
+    python benchmarks/ehrlich_feedback.py --merge A.json B.json    # the table and the figure
+
+Writes rows ``{"method", "seed", "queries", "best", "mean", "feasible", "diversity"}`` to
+``--out`` (default ``benchmarks/results/ehrlich_feedback.json``) and a best-value-against-queries
+figure beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import time
+
+import torch
+
+from rewardsde import DenoiserCorrection, FineTunedSampler, SeikoRound, TiltedDenoisingObjective
+from rewardsde.callbacks.hamming import mean_pairwise_hamming
+from rewardsde.domains import GenuineReward, SequenceSDE, SimplexProjection
+from rewardsde.phases import cosine_factor
+from rewardsde.rewards import GreedyReward, Oracle, UCBReward
+
+try:
+    from ._common import markdown_table
+    from .ehrlich_gradients import evaluate
+    from .genetic_algorithm import genetic_algorithm
+except ImportError:
+    from _common import markdown_table
+    from ehrlich_gradients import evaluate
+    from genetic_algorithm import genetic_algorithm
+
+RESULTS = pathlib.Path(__file__).parent / "results"
+MODEL = dict(heads=4, hidden=32, depth=3, network="cnn", features=SimplexProjection(3.0, straight_through=True),
+             lr=1e-3, epochs=200, patience=20, batch_size=128, holdout=0.1)
+
+
+def seiko(path: str, method: str, seed: int, args) -> list[dict]:
+    torch.manual_seed(seed)
+    sde, genuine = SequenceSDE(path), GenuineReward(path)
+    oracle = Oracle(GenuineReward(path), budget=sum(args.rounds), infeasible_value=0.0, seed=seed)
+    model = UCBReward(c=0.1, **MODEL) if method == "ucb" else GreedyReward(**MODEL)
+    model.build(tuple(sde.event_shape))
+    sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
+    objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed)
+    rounds = SeikoRound(objective, oracle, list(args.rounds), seed=seed)
+    optimiser = torch.optim.AdamW(objective.network.parameters(), lr=args.lr, weight_decay=0.0)
+    rows = []
+    for index in range(len(args.rounds)):
+        rounds.begin(index)
+        for group in optimiser.param_groups:
+            group["initial_lr"] = args.lr
+        decay = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: cosine_factor(step, args.steps))
+        for step in range(args.steps):
+            optimiser.zero_grad()
+            objective.drift_loss(128, seed=seed * 10**6 + index * 10**4 + step).value.backward()
+            optimiser.step()
+            decay.step()
+        scores = evaluate(sampler, model, genuine, 256, seed=10**6 + seed)
+        labels = oracle.store.tensors()[1]
+        rows.append(dict(method=f"SEIKO ({method})", seed=seed, queries=oracle.spent, best=labels.max().item(),
+                         mean=scores["genuine"], feasible=scores["feasible"], diversity=scores["hamming"]))
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def ga(path: str, rate: float, name: str, seed: int, args) -> list[dict]:
+    instance = GenuineReward(path).reward
+    budgets = sorted({sum(args.rounds[: k + 1]) for k in range(len(args.rounds))})
+    start = instance.sample(args.population, torch.Generator().manual_seed(seed))
+    populations: list[torch.Tensor] = []
+    rows = []
+    for (queries, best, mean), population in zip(
+            genetic_algorithm(instance, start, budgets, rate, seed=seed, populations=populations), populations):
+        rows.append(dict(method=f"GA (mutation {name})", seed=seed, queries=queries, best=best, mean=mean,
+                         feasible=instance.feasible(population).double().mean().item(),
+                         diversity=mean_pairwise_hamming(population).item()))
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def figure(rows: list[dict], path: pathlib.Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.5, 3.6))
+    ax = fig.subplots()
+    for method in dict.fromkeys(r["method"] for r in rows):
+        mine = [r for r in rows if r["method"] == method]
+        budgets = sorted({r["queries"] for r in mine})
+        means = [sum(r["best"] for r in mine if r["queries"] == q) / sum(r["queries"] == q for r in mine)
+                 for q in budgets]
+        ax.plot(budgets, means, marker="o", label=method)
+    ax.set(xlabel="oracle queries", ylabel="best genuine value (mean over seeds)", xscale="log")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def table(rows: list[dict]) -> str:
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["method"], r["queries"]), []).append(r)
+
+    def mean(values):
+        return sum(values) / len(values)
+
+    return markdown_table(
+        ["method", "queries", "seeds", "best", "mean", "feasible", "diversity"],
+        [[method, queries, len(g), mean([r["best"] for r in g]), mean([r["mean"] for r in g]),
+          mean([r["feasible"] for r in g]), mean([r["diversity"] for r in g])]
+         for (method, queries), g in sorted(groups.items())])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--path", default="pretrained/ehrlich")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--methods", nargs="+", default=["ucb", "greedy", "ga"], choices=["ucb", "greedy", "ga"])
+    parser.add_argument("--rounds", type=int, nargs="+", default=[512, 512, 1024])
+    parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--alpha", type=float, default=0.03)
+    parser.add_argument("--pool", type=int, default=8192)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--population", type=int, default=256)
+    parser.add_argument("--out", default=str(RESULTS / "ehrlich_feedback.json"))
+    parser.add_argument("--merge", nargs="+", metavar="JSON", help="only merge result files into --out")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    if args.merge:
+        rows = [row for name in args.merge for row in json.loads(pathlib.Path(name).read_text())]
+    else:
+        length = GenuineReward(args.path).reward.dim
+        rows = []
+        for seed in args.seeds:
+            for method in args.methods:
+                if method == "ga":
+                    rows += ga(args.path, 1.0 / length, "1/L", seed, args) + ga(args.path, 0.2, "0.2", seed, args)
+                else:
+                    rows += seiko(args.path, method, seed, args)
+    print(table(rows))
+    out = pathlib.Path(args.out)
+    out.write_text(json.dumps(rows, indent=1) + "\n")
+    figure(rows, out.with_suffix(".png"))
+    print(f"{time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
