@@ -13,6 +13,7 @@ from rewardsde.phases import PhaseSchedule
 from rewardsde.reference import ReferenceSDE
 from rewardsde.rewards import Oracle, RewardModel
 from rewardsde.rounds import SeikoRound
+from rewardsde.tilted import TiltedDenoisingObjective
 
 from .control import ControlModule
 from .elegant import build_objective, build_sampler, check_learn_initial
@@ -123,6 +124,8 @@ class SeikoModule(ControlModule):
             report = self.round.begin(index, shards=world, rank=self._noise_rank(), query=query)
             if world > 1:
                 self.reward.load_state_dict(self.trainer.strategy.broadcast(self.reward.state_dict(), src=0))
+                if isinstance(self.objective, TiltedDenoisingObjective):
+                    self.objective.rescore()  # with rank 0's fit, so that every rank has the same weights
             if self.trainer.is_global_zero:
                 for logger in self.trainer.loggers:
                     logger.log_metrics(report.scalars(), step=self.global_step)

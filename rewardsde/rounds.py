@@ -66,7 +66,10 @@ class SeikoRound:
         seed: base seed of the batches and the fits.
     """
 
-    def __init__(self, objective: ElegantObjective | TiltedDenoisingObjective, oracle: Oracle, round_sizes: list[int], seed: int = 0) -> None:
+    def __init__(
+        self, objective: ElegantObjective | TiltedDenoisingObjective, oracle: Oracle, round_sizes: list[int],
+        seed: int = 0,
+    ) -> None:
         if not isinstance(objective.reward, RewardModel):
             raise ValueError(f"a SEIKO round refits a RewardModel, not {type(objective.reward).__name__}")
         if objective.beta > 0 and objective.sampler.controlled.previous is None:

@@ -43,3 +43,49 @@ def test_two_ranks_share_the_queries_and_store_each_label_once(tmp_path):
         assert torch.equal(value, ranks[1]["reward"][name]), name
     lines = (tmp_path / "labels.jsonl").read_text().splitlines()
     assert len(lines) == len({json.dumps(json.loads(line)["x"]) for line in lines}) == 16
+
+
+class RankDependentUCB(UCBReward):
+    """A fit that differs on rank 1, as a nondeterministic fit could: only the broadcast makes the ranks agree."""
+
+    def fit(self, *args, **kwargs):
+        report = super().fit(*args, **kwargs)
+        if torch.distributed.is_initialized() and torch.distributed.get_rank() == 1:
+            with torch.no_grad():
+                for p in self.parameters():
+                    p.add_(0.5)
+        return report
+
+
+class SavePool(L.Callback):
+    def __init__(self, directory):
+        self.directory = directory
+
+    def on_train_end(self, trainer, module):
+        torch.set_num_threads(1)
+        state = {"rewards": module.objective.rewards, "copy": module.controlled.correction.network.state_dict()}
+        torch.save(state, self.directory / f"pool{trainer.global_rank}.pt")
+
+
+def test_two_ranks_of_the_tilted_estimator_weight_one_pool_alike(tmp_path):
+    """Each rank fits the reward model and rank 0's fit is broadcast: the pool must be rescored with it,
+    so that both ranks resample with the same weights and end with the same copy of the network."""
+    from rewardsde import DenoiserCorrection, PretrainedSDE
+    from tests.helpers.tiny_eps import TinyEps
+
+    torch.manual_seed(0)
+    module = SeikoModule(
+        PretrainedSDE(TinyEps(), (2,)), DenoiserCorrection(),
+        Oracle(ModeReward(MODES, [0.0, 1.0, 2.0], 1.0), budget=16, noise_std=0.1),
+        RankDependentUCB(heads=2, hidden=8, epochs=20, patience=5), round_sizes=[8, 8], alpha=0.5, beta=0.0,
+        estimator="tilted", pool=32, backend="direct", method="euler", steps=4, drift_steps=2, learn_initial=False,
+        label_store=str(tmp_path / "labels.jsonl"),
+    )
+    trainer = L.Trainer(accelerator="cpu", devices=2, strategy="ddp_spawn", logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, callbacks=[SavePool(tmp_path)])
+    trainer.fit(module, FineTuneDataModule(batch_size=4))
+    ranks = [torch.load(tmp_path / f"pool{r}.pt", weights_only=True) for r in (0, 1)]
+    assert ranks[0]["rewards"].shape == (32,)
+    assert torch.equal(ranks[0]["rewards"], ranks[1]["rewards"])
+    for name, value in ranks[0]["copy"].items():
+        assert torch.equal(value, ranks[1]["copy"][name]), name
