@@ -38,10 +38,10 @@ from rewardsde.domains import GenuineReward, SequenceSDE
 from rewardsde.phases import cosine_factor
 
 try:
-    from ._common import markdown_table
+    from ._common import curves_figure, markdown_table
     from .ehrlich_gradients import evaluate, learned_reward
 except ImportError:
-    from _common import markdown_table
+    from _common import curves_figure, markdown_table
     from ehrlich_gradients import evaluate, learned_reward
 
 RESULTS = pathlib.Path(__file__).parent / "results"
@@ -71,25 +71,10 @@ def run(sde, reward, genuine, alpha: float, seed: int, args) -> list[dict]:
 
 
 def figure(rows: list[dict], path: pathlib.Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(12, 3.4))
-    axes = fig.subplots(1, 4)
-    for alpha in sorted({r["alpha"] for r in rows}, reverse=True):
-        mine = [r for r in rows if r["alpha"] == alpha]
-        for ax, key in zip(axes, ("learned", "genuine", "feasible", "hamming")):
-            ax.plot([r["step"] for r in mine], [r[key] for r in mine], marker="o", label=f"α = {alpha:g}")
-    for ax, key in zip(axes, ("learned reward", "genuine Ehrlich value", "feasibility", "Hamming diversity")):
-        ax.set_title(key)
-        ax.set_xlabel("optimiser step")
-    axes[1].axhline(2 * rows[0]["genuine"], color="grey", linestyle="--", label="2× pretrained")
-    axes[2].set_ylim(0, 1.05)
-    axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    panels = [("learned", "learned reward"), ("genuine", "genuine Ehrlich value"), ("feasible", "feasibility"),
+              ("hamming", "Hamming diversity")]
+    curves_figure(rows, "alpha", panels, path, label=lambda alpha: f"α = {alpha:g}",
+                  levels={"genuine": (2 * rows[0]["genuine"], "2× pretrained")}, limits={"feasible": (0, 1.05)})
 
 
 def main() -> None:

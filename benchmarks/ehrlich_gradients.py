@@ -45,9 +45,9 @@ from rewardsde.domains import decode
 from rewardsde.rewards import GreedyReward
 
 try:
-    from ._common import markdown_table
+    from ._common import curves_figure, markdown_table
 except ImportError:
-    from _common import markdown_table
+    from _common import curves_figure, markdown_table
 
 RESULTS = pathlib.Path(__file__).parent / "results"
 RUNS = [("pathwise", 0.0, None), ("pathwise", 0.02, None), ("clipped", 0.0, 1.0), ("clipped", 0.02, 1.0)]
@@ -137,21 +137,7 @@ def curve(sde, reward, genuine, alpha, clip, seed, steps, batch, evaluate_every,
 
 
 def figure(curves: list[dict], path: pathlib.Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(12, 3.4))
-    axes = fig.subplots(1, 3)
-    for name in dict.fromkeys(r["run"] for r in curves):
-        rows = [r for r in curves if r["run"] == name]
-        for ax, key in zip(axes, ("learned", "genuine", "feasible")):
-            ax.plot([r["step"] for r in rows], [r[key] for r in rows], marker="o", label=name)
-            ax.set(xlabel="drift step", title=key)
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    curves_figure(curves, "run", [("learned", "learned"), ("genuine", "genuine"), ("feasible", "feasible")], path)
 
 
 def main() -> None:
@@ -166,7 +152,12 @@ def main() -> None:
                         help="fine-tuning runs as kind:alpha, kind 'pathwise' or 'clipped' (c = 1)")
     parser.add_argument("--no-diagnosis", action="store_true", help="only the fine-tuning curves")
     parser.add_argument("--out", default=str(RESULTS / "ehrlich_gradients.json"))
+    parser.add_argument("--replot", metavar="JSON", help="only redraw the curves figure of a results file, beside it")
     args = parser.parse_args()
+    if args.replot:
+        replot = pathlib.Path(args.replot)
+        figure(json.loads(replot.read_text())["curves"], replot.with_suffix(".png"))
+        return
     torch.set_num_threads(1)
     start = time.perf_counter()
     sde, genuine = SequenceSDE(args.path), GenuineReward(args.path)
