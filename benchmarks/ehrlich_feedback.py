@@ -19,6 +19,9 @@ samples are scored by the genuine function for the report only; they are not ora
     OMP_NUM_THREADS=1 python benchmarks/ehrlich_feedback.py --methods greedy ga --out B.json
     python benchmarks/ehrlich_feedback.py --merge A.json B.json    # the table and the figure
 
+The committed results are seeds 1-5 (``--seeds S``, one process per seed or per method, about
+12 minutes of one thread per seed for all four methods), merged with ``--merge``.
+
 Writes rows ``{"method", "seed", "queries", "best", "mean", "feasible", "diversity"}`` to
 ``--out`` (default ``benchmarks/results/ehrlich_feedback.json``) and a best-value-against-queries
 figure beside it.
