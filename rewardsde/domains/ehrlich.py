@@ -7,6 +7,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from .metadata import EhrlichInstance, SequenceDomain
 from .onehot import check_one_hot_shape, decode
 
 
@@ -80,18 +81,9 @@ class EhrlichReward(nn.Module):
         self.num_states = num_states
         self.dim = dim
         self.infeasible_value = float(infeasible_value)
-        self.fingerprint = {
-            "domain": "ehrlich",
-            "num_states": num_states,
-            "length": dim,
-            "instance": {
-                "num_motifs": num_motifs,
-                "motif_length": motif_length,
-                "quantization": motif_length if quantization is None else quantization,
-                "epistasis_factor": float(epistasis_factor),
-                "random_seed": random_seed,
-            },
-        }
+        instance = EhrlichInstance(num_motifs, motif_length, motif_length if quantization is None else quantization,
+                                   float(epistasis_factor), random_seed)
+        self.fingerprint = SequenceDomain(num_states, dim, instance).to_dict()
 
     def check_tokens(self, tokens: Tensor) -> Tensor:
         """``tokens`` ``(batch, dim)`` as int64 on the CPU, checked against the instance."""
