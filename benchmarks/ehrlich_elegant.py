@@ -54,7 +54,8 @@ def run(sde, reward, genuine, alpha: float, seed: int, args) -> list[dict]:
     weights = objective.weights()
     pool = dict(pool_genuine=(weights * genuine(objective.samples).double()).sum().item(),
                 pool_ess=(1.0 / weights.pow(2).sum()).item())
-    optimiser = torch.optim.AdamW(objective.network.parameters(), lr=args.lr, weight_decay=0.0)
+    optimiser = torch.optim.AdamW(objective.network.parameters(), lr=args.lr,
+                                  weight_decay=DenoiserCorrection.weight_decay)
     decay = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: cosine_factor(step, args.steps))
     rows = []
     for step in range(args.steps + 1):

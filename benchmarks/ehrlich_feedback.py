@@ -65,12 +65,11 @@ def seiko(path: str, method: str, seed: int, args) -> list[dict]:
     sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
     objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed)
     rounds = SeikoRound(objective, oracle, list(args.rounds), seed=seed)
-    optimiser = torch.optim.AdamW(objective.network.parameters(), lr=args.lr, weight_decay=0.0)
+    optimiser = torch.optim.AdamW(objective.network.parameters(), lr=args.lr,
+                                  weight_decay=DenoiserCorrection.weight_decay)
     rows = []
     for index in range(len(args.rounds)):
         rounds.begin(index)
-        for group in optimiser.param_groups:
-            group["initial_lr"] = args.lr
         decay = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: cosine_factor(step, args.steps))
         for step in range(args.steps):
             optimiser.zero_grad()

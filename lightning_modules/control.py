@@ -10,7 +10,6 @@ import torch
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch import Tensor, nn
 
-from rewardsde.corrections import DenoiserCorrection
 from rewardsde.objective import ElegantObjective, Loss
 from rewardsde.export import export_pipeline
 from rewardsde.phases import PhaseSchedule, PhaseSpan
@@ -100,12 +99,11 @@ class ControlModule(L.LightningModule):
 
     def configure_optimizers(self) -> list[dict]:
         """One AdamW per phase, each decayed by ``torch.optim.lr_scheduler.LambdaLR`` over
-        the schedule's cosine (restarting every round). A :class:`rewardsde.DenoiserCorrection`
-        trains without weight decay: its zero control is the pretrained weights, not zero."""
+        the schedule's cosine (restarting every round); the drift's weight decay is the
+        correction's own (:attr:`rewardsde.DriftCorrection.weight_decay`)."""
         configs = []
-        copy = isinstance(self.controlled.correction, DenoiserCorrection)
         for phase, params in self._phase_parameters().items():
-            decay = 0.0 if copy and phase == "drift" else 0.01
+            decay = self.controlled.correction.weight_decay if phase == "drift" else 0.01
             optimizer = torch.optim.AdamW(params, lr=self.learning_rates[phase], weight_decay=decay)
             factor = _phase_factor(self.schedule, phase)
             configs.append({"optimizer": optimizer, "lr_scheduler": torch.optim.lr_scheduler.LambdaLR(optimizer, factor)})

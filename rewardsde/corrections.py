@@ -35,6 +35,8 @@ class DriftCorrection(nn.Module, ABC):
     """
 
     reference: ReferenceSDE
+    #: AdamW weight decay for this correction's parameters (it pulls them toward zero).
+    weight_decay: float = 0.01
 
     def attach(self, reference: ReferenceSDE) -> None:
         """Bind to ``reference``; called once before the first :meth:`forward`.
@@ -104,6 +106,7 @@ class DenoiserCorrection(DriftCorrection):
     """
 
     network: nn.Module
+    weight_decay = 0.0  # its zero control is the pretrained weights, not zero weights
 
     def attach(self, reference: ReferenceSDE) -> None:
         network = getattr(reference, "network", None)

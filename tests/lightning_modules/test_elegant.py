@@ -196,6 +196,8 @@ def test_the_tilted_estimator_trains_a_copy_of_the_network_from_a_pool(tmp_path)
     assert 1 <= trainer.callback_metrics["train/ess"] <= 64
     assert all(torch.equal(a, b) for a, b in zip(frozen, sde.network.parameters()))
     assert not all(torch.equal(a, b) for a, b in zip(copy, module.controlled.correction.network.parameters()))
+    # No weight decay on the copy: decay would pull it toward zero weights, away from the pretrained ones.
+    assert module.configure_optimizers()[0]["optimizer"].param_groups[0]["weight_decay"] == 0.0
 
 
 @pytest.mark.parametrize("kwargs, message", [({"estimator": "score"}, "estimator must be 'pathwise' or 'tilted'"),
