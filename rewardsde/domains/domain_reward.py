@@ -16,8 +16,8 @@ def domain_reward(domain: SequenceDomain, prop: str = "qed") -> nn.Module:
 
     * an :class:`EhrlichInstance`: :class:`EhrlichReward` of that instance with
       ``num_states`` states and ``dim = length``;
-    * a :class:`MosesSubset`: :class:`MoleculeReward` of ``prop`` (``"qed"`` or
-      ``"sa"``) on its SELFIES alphabet.
+    * a :class:`MosesSubset`: :class:`MoleculeReward` of ``prop`` (``"qed"``,
+      ``"sa"`` or a PMO task such as ``"perindopril_mpo"``) on its SELFIES alphabet.
     """
     if not isinstance(domain, SequenceDomain):
         raise ValueError(f"domain must be a SequenceDomain, got {type(domain).__name__}")
@@ -45,7 +45,7 @@ class GenuineReward(nn.Module):
 
     Args:
         path: a directory written by :meth:`SequenceEps.save_pretrained`.
-        prop: for molecules, ``"qed"`` or ``"sa"``.
+        prop: for molecules, ``"qed"``, ``"sa"`` or a PMO task (:class:`MoleculeReward`).
 
     :attr:`fingerprint` is its reward's (:attr:`EhrlichReward.fingerprint` or
     :attr:`MoleculeReward.fingerprint`), so an :class:`rewardsde.rewards.Oracle` of it

@@ -1,4 +1,4 @@
-"""Genuine molecule rewards from RDKit: QED and the synthetic-accessibility score."""
+"""Genuine molecule rewards: QED and the synthetic-accessibility score from RDKit, PMO's MPO tasks from guacamol."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import torch
 from torch import Tensor, nn
 
 from .onehot import check_one_hot_shape
+from .pmo_objectives import PMO_TASKS, pmo_objective
 from .selfies_alphabet import SelfiesAlphabet
 
-PROPERTIES = ("qed", "sa")
+PROPERTIES = ("qed", "sa", *PMO_TASKS)
 
 
 def molecule(smiles: str):
@@ -38,14 +39,19 @@ def sa_score(mol) -> float:
 
 
 def scores(smiles: Sequence[str], prop: str, invalid_value: float = math.nan) -> Tensor:
-    """``(batch,)`` float64 values of ``prop`` (``"qed"`` or ``"sa"``), ``invalid_value`` for invalid SMILES."""
+    """``(batch,)`` float64 values of ``prop`` (one of :data:`PROPERTIES`: ``"qed"``, ``"sa"`` or a
+    PMO task of :mod:`rewardsde.domains.pmo_objectives`), ``invalid_value`` for invalid SMILES."""
     if prop not in PROPERTIES:
         raise ValueError(f"prop must be one of {PROPERTIES}, got {prop!r}")
-    score = qed if prop == "qed" else sa_score
+    if prop in PMO_TASKS:
+        objective = pmo_objective(prop)
+        score = lambda mol, s: objective(s)  # noqa: E731 - guacamol scores SMILES
+    else:
+        score = (lambda mol, s: qed(mol)) if prop == "qed" else (lambda mol, s: sa_score(mol))
     values = []
     for s in smiles:
         mol = molecule(s)
-        values.append(invalid_value if mol is None else score(mol))
+        values.append(invalid_value if mol is None else score(mol, s))
     return torch.tensor(values, dtype=torch.float64)
 
 
@@ -54,6 +60,8 @@ class MoleculeReward(nn.Module):
 
         r(x) = QED(m)            for prop="qed",
         r(x) = (10 - SA(m)) / 9  for prop="sa" (so that higher is better, in [0, 1]),
+        r(x) = guacamol's score  for a PMO task (``"perindopril_mpo"``, ``"sitagliptin_mpo"``, ...;
+                                 :mod:`rewardsde.domains.pmo_objectives`), in [0, 1],
 
     with ``m`` the molecule of ``alphabet.decode(x)`` and ``invalid_value`` where it
     has no atoms. Piecewise constant in ``x`` (argmax decode, RDKit in between): it
@@ -62,7 +70,7 @@ class MoleculeReward(nn.Module):
 
     Args:
         alphabet: the SELFIES alphabet the samples are written in.
-        prop: ``"qed"`` or ``"sa"``.
+        prop: one of :data:`PROPERTIES`: ``"qed"``, ``"sa"`` or a PMO task.
         invalid_value: the reward of an invalid (empty) molecule.
 
     :attr:`fingerprint` names what a label of this reward means (the alphabet, the

@@ -43,7 +43,8 @@ class PretrainedSurrogateReward(nn.Module):
         train_size: labelled samples, the oracle's budget.
         steps: solver steps of the pretrained model's sampling.
         seed: seeds the samples and the fit.
-        prop: for molecules, ``"qed"`` or ``"sa"``.
+        prop: for molecules, one of :data:`rewardsde.domains.molecules.PROPERTIES` (``"qed"``, ``"sa"``,
+            a PMO task).
         reward_model: the model to fit; default ``GreedyReward()``, the
             mean of 4 heads.
         label_store: a JSON-lines file for the labels; ``None`` keeps them in memory.

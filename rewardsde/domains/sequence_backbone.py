@@ -29,6 +29,20 @@ class _Block(nn.Module):
         return h + self.second(self.act(inner))
 
 
+class _Attention(nn.Module):
+    """``h + MHA(norm(h))``: pre-norm multi-head self-attention across positions, residual."""
+
+    def __init__(self, channels: int, heads: int) -> None:
+        super().__init__()
+        self.norm = nn.GroupNorm(1, channels)
+        self.attention = nn.MultiheadAttention(channels, heads, batch_first=True)
+
+    def forward(self, h: Tensor) -> Tensor:
+        z = self.norm(h).transpose(1, 2)
+        out, _ = self.attention(z, z, z, need_weights=False)
+        return h + out.transpose(1, 2)
+
+
 class SequenceBackbone(ModelMixin, ConfigMixin):
     """``h(x, s)``: ``(batch, num_states, length)`` outputs for sequences ``x`` of that shape at time ``s``.
 
@@ -43,6 +57,11 @@ class SequenceBackbone(ModelMixin, ConfigMixin):
     positions (``depth·(2^c - 1)`` in the sum when ``c`` divides ``depth``): far-apart
     positions, such as the spaced elements of an Ehrlich motif, see each other in a few blocks.
     ``dilation_cycle = 1`` (the default) is the undilated stack.
+
+    With ``attention_heads = m > 0`` every block is followed by pre-norm multi-head
+    self-attention across positions (``m`` heads, residual), so any two positions see each
+    other in one block: what a SELFIES string needs, where a ring or branch token changes
+    the meaning of tokens far from it. ``0`` (the default) is the plain convolutional stack.
 
     With ``pairwise=True`` it also holds a ``(num_states, num_states)`` parameter
     :attr:`transition`, zero at the start: the log-potentials ``A[a, b]`` of a state ``a``
@@ -64,6 +83,8 @@ class SequenceBackbone(ModelMixin, ConfigMixin):
         kernel_size: odd convolution width.
         dilation_cycle: the dilations cycle through ``1, 2, …, 2^(dilation_cycle - 1)``.
         pairwise: whether to hold the pairwise log-potentials :attr:`transition`.
+        attention_heads: heads of the self-attention after every block (``channels`` must be a
+            multiple), or 0 for none.
     """
 
     @register_to_config
@@ -76,6 +97,7 @@ class SequenceBackbone(ModelMixin, ConfigMixin):
         kernel_size: int = 5,
         dilation_cycle: int = 1,
         pairwise: bool = False,
+        attention_heads: int = 0,
     ) -> None:
         super().__init__()
         if num_states < 2 or length < 1:
@@ -86,9 +108,16 @@ class SequenceBackbone(ModelMixin, ConfigMixin):
             )
         if dilation_cycle < 1:
             raise ValueError(f"dilation_cycle must be at least 1, got {dilation_cycle}")
+        if attention_heads < 0 or (attention_heads and channels % attention_heads):
+            raise ValueError(
+                f"attention_heads must be 0 or a positive divisor of channels={channels}, got {attention_heads}"
+            )
         self.inp = nn.Conv1d(num_states, channels, 1)
         self.position = nn.Parameter(torch.zeros(channels, length))
         self.blocks = nn.ModuleList(_Block(channels, kernel_size, 2 ** (i % dilation_cycle)) for i in range(depth))
+        self.attention = nn.ModuleList(
+            _Attention(channels, attention_heads) for _ in range(depth if attention_heads else 0)
+        )
         self.out = nn.Conv1d(channels, num_states, 1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
@@ -100,6 +129,8 @@ class SequenceBackbone(ModelMixin, ConfigMixin):
         check_one_hot_shape(x, self.config.num_states, self.config.length)
         features = time_features(s, x.shape[0]).to(x)
         h = self.inp(x) + self.position
-        for block in self.blocks:
+        for i, block in enumerate(self.blocks):
             h = block(h, features)
+            if self.attention:
+                h = self.attention[i](h)
         return self.out(h)

@@ -21,7 +21,7 @@ HEADS = ("logits", "skip", "chain")
 CONFIG = "sequence_model.json"
 BACKBONE = "backbone"
 BACKBONE_FILES = ("config.json", "diffusion_pytorch_model.safetensors")
-ARCHITECTURE = ("num_states", "length", "channels", "depth", "kernel_size", "dilation_cycle")
+ARCHITECTURE = ("num_states", "length", "channels", "depth", "kernel_size", "dilation_cycle", "attention_heads")
 REQUIRED = ("parameterisation", "schedule", "s_min", "metadata")
 
 
@@ -91,6 +91,7 @@ class SequenceEps(nn.Module):
         length: sequence length.
         channels, depth, kernel_size: the backbone's width, residual blocks and odd convolution width.
         dilation_cycle: block ``i`` of the backbone has dilation ``2^(i mod dilation_cycle)``.
+        attention_heads: self-attention heads after every block of the backbone (0: none).
         inputs: ``"x"`` or ``"posterior"``, what the backbone reads, as above.
         head: ``"logits"``, ``"skip"`` or ``"chain"``, the x₀-logits of an ``"x0"`` network, as above.
         parameterisation: ``"eps"`` or ``"x0"``, as above.
@@ -115,6 +116,7 @@ class SequenceEps(nn.Module):
         dilation_cycle: int = 1,
         inputs: str = "x",
         head: str = "logits",
+        attention_heads: int = 0,
     ) -> None:
         super().__init__()
         from .sequence_backbone import SequenceBackbone
@@ -128,7 +130,8 @@ class SequenceEps(nn.Module):
         if head != "logits" and parameterisation != "x0":
             raise ValueError(f"head={head!r} needs parameterisation='x0', got {parameterisation!r}")
         self.backbone = SequenceBackbone(
-            num_states, length, channels, depth, kernel_size, dilation_cycle, pairwise=head == "chain"
+            num_states, length, channels, depth, kernel_size, dilation_cycle, pairwise=head == "chain",
+            attention_heads=attention_heads,
         )
         self.parameterisation, self.inputs, self.head = parameterisation, inputs, head
         self.schedule = schedule or VPSchedule()
@@ -234,7 +237,7 @@ class SequenceEps(nn.Module):
             backbone = SequenceBackbone.from_pretrained(str(backbone_path))
         except Exception as error:  # diffusers and safetensors raise several types for a damaged file
             raise ValueError(f"could not load the backbone in {str(backbone_path)!r}: {error}") from error
-        architecture = {key: backbone.config[key] for key in ARCHITECTURE}
+        architecture = {key: backbone.config[key] for key in ARCHITECTURE if key in backbone.config}
         head = config.get("head", "logits")
         if (head == "chain") != bool(backbone.config.get("pairwise", False)):
             raise ValueError(

@@ -43,6 +43,16 @@ def test_molecule_metrics_by_hand_and_against_rdkit():
     assert math.isclose(result["sa"].item(), sum(sascorer.calculateScore(m) for m in mols) / 4, rel_tol=1e-12)
 
 
+def test_fragments_and_molecules_below_the_size_rule_are_invalid():
+    metric = MoleculeMetrics(min_heavy_atoms=3)
+    metric.update(["CCO", "CC", "CCO.CCO", "c1ccccc1O"])  # 3 atoms, 2 (too few), two fragments, 7
+    result = metric.compute()
+    assert result["validity"].item() == 2 / 4
+    assert math.isclose(result["qed"].item(), (QED.qed(Chem.MolFromSmiles("CCO")) + QED.qed(Chem.MolFromSmiles("c1ccccc1O"))) / 2)
+    with pytest.raises(ValueError, match="min_heavy_atoms must be at least 1, got 0"):
+        MoleculeMetrics(min_heavy_atoms=0)
+
+
 def test_molecule_metrics_decode_one_hot_selfies_and_report_nan_without_valid_samples():
     alphabet = SelfiesAlphabet.from_smiles(["CCO", "c1ccccc1O"])
     metric = MoleculeMetrics(decode=alphabet.decode)

@@ -106,6 +106,24 @@ def test_dilations_cycle_through_powers_of_two_and_survive_a_save(tmp_path, gene
         SequenceEps(4, 12, dilation_cycle=0)
 
 
+def test_attention_is_a_residual_after_each_block_and_survives_a_save(tmp_path, generator):
+    net = SequenceEps(4, 12, channels=8, depth=2, kernel_size=3, parameterisation="x0", attention_heads=2)
+    plain = SequenceEps(4, 12, channels=8, depth=2, kernel_size=3, parameterisation="x0")
+    torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
+    plain.load_state_dict(net.state_dict(), strict=False)  # the same convolutions, no attention
+    x, s = torch.randn(3, 4, 12, generator=generator), torch.rand(3, generator=generator)
+    assert not torch.allclose(net(x, s), plain(x, s))
+    net.save_pretrained(tmp_path / "model", net.schedule)
+    loaded = SequenceEps.from_pretrained(tmp_path / "model")
+    assert loaded.backbone.config.attention_heads == 2 and torch.equal(loaded(x, s), net(x, s))
+    for layer in net.backbone.attention:  # a zero output projection: each attention adds nothing
+        torch.nn.init.zeros_(layer.attention.out_proj.weight)
+        torch.nn.init.zeros_(layer.attention.out_proj.bias)
+    torch.testing.assert_close(net(x, s), plain(x, s))
+    with pytest.raises(ValueError, match="attention_heads must be 0 or a positive divisor of channels=8, got 3"):
+        SequenceEps(4, 12, channels=8, attention_heads=3)
+
+
 def test_logits_are_the_backbone_output_of_an_x0_network_only(generator):
     net = SequenceEps(4, 6, channels=8, depth=1, parameterisation="x0")
     torch.nn.init.normal_(net.backbone.out.weight, generator=generator)

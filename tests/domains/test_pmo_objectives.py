@@ -1,0 +1,41 @@
+"""PMO's MPO tasks: our rewards equal guacamol's own scores and the definitions' exact values."""
+
+import math
+
+import pytest
+import torch
+
+from rewardsde.domains import MoleculeReward, SelfiesAlphabet, scores
+from rewardsde.domains.pmo_objectives import PMO_TASKS, import_guacamol_benchmarks, pmo_objective
+
+PERINDOPRIL = "O=C(OCC)C(NC(C(=O)N1C(C(=O)O)CC2CCCCC12)C)CCC"
+SITAGLIPTIN = "Fc1cc(c(F)cc1F)CC(N)CC(=O)N3Cc2nnc(n2CC3)C(F)(F)F"
+REFERENCES = [PERINDOPRIL, SITAGLIPTIN, "CC(=O)Oc1ccccc1C(=O)O", "c1ccc(-c2ccccc2)cc1CCNC(=O)C1CCCN1", "CCO"]
+
+
+@pytest.mark.parametrize("task", sorted(PMO_TASKS))
+def test_scores_are_guacamols_own(task):
+    benchmark = getattr(import_guacamol_benchmarks(), PMO_TASKS[task])()
+    expected = torch.tensor([benchmark.objective.score(s) for s in REFERENCES], dtype=torch.float64)
+    assert torch.equal(scores(REFERENCES, task), expected)
+    assert ((expected >= 0) & (expected <= 1)).all() and expected.max() > 0
+
+
+def test_the_drugs_themselves_score_what_the_definitions_say():
+    # perindopril: similarity 1, no aromatic ring against a Gaussian(2, 0.5): sqrt(1 * exp(-8)) = exp(-4)
+    assert pmo_objective("perindopril_mpo")(PERINDOPRIL) == pytest.approx(math.exp(-4), rel=1e-9)
+    # sitagliptin: similarity 1 under Gaussian(0, 0.1) is exp(-50); logP, TPSA and formula are its own (1):
+    # the geometric mean of four terms is exp(-12.5)
+    assert pmo_objective("sitagliptin_mpo")(SITAGLIPTIN) == pytest.approx(math.exp(-12.5), rel=1e-9)
+
+
+def test_molecule_reward_scores_pmo_tasks_and_names_unknown_ones():
+    alphabet = SelfiesAlphabet.from_smiles(REFERENCES)
+    x = alphabet.encode(REFERENCES)
+    reward = MoleculeReward(alphabet, "perindopril_mpo")
+    assert torch.allclose(reward(x).double(), scores(alphabet.decode(x), "perindopril_mpo"))
+    assert reward.fingerprint["instance"]["prop"] == "perindopril_mpo"
+    with pytest.raises(ValueError, match="prop must be one of .*'sitagliptin_mpo'.*got 'logp_mpo'"):
+        MoleculeReward(alphabet, "logp_mpo")
+    with pytest.raises(ValueError, match="unknown PMO task 'qed'"):
+        pmo_objective("qed")
