@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rewardsde.domains import MoleculeReward, SelfiesAlphabet, scores
-from rewardsde.domains.pmo_objectives import PMO_TASKS, import_guacamol_benchmarks, pmo_objective
+from rewardsde.domains.pmo_objectives import PMO_TASKS, import_guacamol_benchmarks, pmo_objective, top_k_auc
 
 PERINDOPRIL = "O=C(OCC)C(NC(C(=O)N1C(C(=O)O)CC2CCCCC12)C)CCC"
 SITAGLIPTIN = "Fc1cc(c(F)cc1F)CC(N)CC(=O)N3Cc2nnc(n2CC3)C(F)(F)F"
@@ -39,3 +39,20 @@ def test_molecule_reward_scores_pmo_tasks_and_names_unknown_ones():
         MoleculeReward(alphabet, "logp_mpo")
     with pytest.raises(ValueError, match="unknown PMO task 'qed'"):
         pmo_objective("qed")
+
+
+def test_top_k_auc_of_a_constant_run_loses_only_the_first_half_segment():
+    assert top_k_auc([0.7] * 10_000) == pytest.approx(0.7 * (1 - 100 / 20_000), rel=1e-12)
+    assert top_k_auc([0.7] * 10_000, every=1) == pytest.approx(0.7 * (1 - 1 / 20_000), rel=1e-12)
+
+
+def test_top_k_auc_by_hand():
+    # budget 4, read every 2 calls, top-2: t(2) = (0.2 + 0)/2 = 0.1, t(3) = (0.9 + 0.2)/2 = 0.55, kept to call 4
+    # area = 2·(0.1 + 0)/2 + 1·(0.55 + 0.1)/2 + 1·0.55 = 0.1 + 0.325 + 0.55
+    assert top_k_auc([0.0, 0.2, 0.9], k=2, budget=4, every=2) == pytest.approx((0.1 + 0.325 + 0.55) / 4, rel=1e-12)
+    # calls beyond the budget do not count
+    assert top_k_auc([0.0, 0.2, 0.9, 0.1, 1.0], k=2, budget=4, every=2) == top_k_auc([0.0, 0.2, 0.9, 0.1], 2, 4, 2)
+    with pytest.raises(ValueError, match="at least one score"):
+        top_k_auc([])
+    with pytest.raises(ValueError, match="k, budget and every must be positive, got 0, 10 and 1"):
+        top_k_auc([1.0], k=0, budget=10, every=1)
