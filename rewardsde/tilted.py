@@ -45,7 +45,7 @@ class TiltedDenoisingObjective:
     tilted law's start is ``N(0, I)`` up to that.
 
     The loss is :class:`rewardsde.CrossEntropyDenoisingLoss` on the network's ``logits`` when
-    it has them (an x₀ :class:`rewardsde.domains.SequenceEps`), else
+    it has them (an x₀ :class:`rewardsde.domains.SequenceEps`; an ε one has none), else
     :class:`rewardsde.DenoisingLoss`, both with the min-SNR weight ``min_snr_gamma``. It has
     the drift phase of :class:`rewardsde.ElegantObjective` (``drift_loss``, ``__call__``), so
     :class:`rewardsde.lightning_modules.ElegantModule` trains it with ``estimator="tilted"``.
@@ -94,7 +94,7 @@ class TiltedDenoisingObjective:
         self.pool, self.pool_seed, self.chunk = pool, pool_seed, chunk
         self.network = correction.network
         reference = sampler.reference
-        cross_entropy = hasattr(self.network, "logits")
+        cross_entropy = hasattr(self.network, "logits") and getattr(self.network, "parameterisation", "x0") == "x0"
         kind = CrossEntropyDenoisingLoss if cross_entropy else DenoisingLoss
         self.loss = kind(reference.schedule, reference.s_min, min_snr_gamma)
         self._call = self.network.logits if cross_entropy else self.network

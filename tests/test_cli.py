@@ -23,7 +23,9 @@ def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 # Configs whose set-up (labels, a sample pool) would take minutes even for one step run it smaller.
 SHORT = {"elegant_ehrlich": ["--model.init_args.reward.init_args.train_size=256", "--model.init_args.pool=256"],
-         "seiko_ehrlich": ["--model.init_args.pool=256", "--model.init_args.round_sizes=[64,64,128]"]}
+         "seiko_ehrlich": ["--model.init_args.pool=256", "--model.init_args.round_sizes=[64,64,128]"],
+         "elegant_moses": ["--model.init_args.reward.init_args.train_size=256", "--model.init_args.pool=256"],
+         "seiko_moses": ["--model.init_args.pool=256", "--model.init_args.round_sizes=[64,64,128]"]}
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
@@ -180,8 +182,10 @@ def test_cli_checkpoint_resumes_with_weights_only(tmp_path):
 def test_a_correction_of_another_shape_than_the_pretrained_model_is_one_line(tmp_path):
     save_moses_model(tmp_path / "pretrained" / "moses")  # 27 SELFIES states, length 47
     config = ROOT / "configs" / "seiko_moses.yaml"
+    network = "--model.init_args.correction.init_args.network"
     result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config),
-                   "--model.init_args.correction.init_args.network.init_args.num_states=32"], tmp_path)
+                   "--model.init_args.correction=rewardsde.NetworkCorrection", f"{network}=rewardsde.domains.SequenceEps",
+                   f"{network}.init_args.num_states=32", f"{network}.init_args.length=47"], tmp_path)
     block = _fails_in_one_line(result, "takes sequences of 32 states and length 47",
                                "the SDE's samples have 27 states and length 47")
     assert "while building" in block and "SeikoModule" in block

@@ -92,3 +92,18 @@ def test_bad_settings_are_refused():
         objective("value", 4, 0)
     with pytest.raises(ValueError, match="alpha must be positive"):
         TiltedDenoisingObjective(objective.sampler, objective.reward, 0.0)
+
+
+@pytest.mark.parametrize("parameterisation", ["x0", "eps"])
+def test_the_loss_is_the_cross_entropy_of_an_x0_sequence_network_and_the_squared_error_otherwise(parameterisation):
+    from rewardsde import CrossEntropyDenoisingLoss, DenoisingLoss, VPSchedule
+    from rewardsde.domains import SequenceEps
+
+    schedule = VPSchedule()
+    reference = PretrainedSDE(SequenceEps(3, 5, channels=4, depth=1, parameterisation=parameterisation), (3, 5),
+                              schedule)
+    sampler = FineTunedSampler(reference, DenoiserCorrection(), steps=2, backend="direct", method="midpoint")
+    objective = TiltedDenoisingObjective(sampler, lambda x: x.sum((1, 2)), 1.0, pool=8, chunk=8)
+    expected = CrossEntropyDenoisingLoss if parameterisation == "x0" else DenoisingLoss
+    assert type(objective.loss) is expected
+    assert torch.isfinite(objective.drift_loss(4, seed=0).value)
