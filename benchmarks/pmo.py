@@ -37,8 +37,8 @@ import torch
 
 from rewardsde import DenoiserCorrection, FineTunedSampler, SeikoRound, TiltedDenoisingObjective
 from rewardsde.callbacks import MosesMetrics
-from rewardsde.domains import GenuineReward, SequenceSDE, SimplexProjection, moses_smiles, read_domain, scores
-from rewardsde.domains.pmo_objectives import top_k_auc
+from rewardsde.domains import (GenuineReward, SequenceSDE, SimplexProjection, moses_smiles, read_domain, scores,
+                               top_k_auc)
 from rewardsde.phases import cosine_factor
 from rewardsde.rewards import GreedyReward, Oracle, UCBReward
 

@@ -18,6 +18,7 @@ from .metadata import EhrlichInstance, MosesSubset, SequenceDomain
 from .molecules import MoleculeReward, molecule, qed, sa_score, scores
 from .moses import moses_path, moses_smiles, reservoir
 from .onehot import check_one_hot_shape, decode, from_probabilities, one_hot
+from .pmo_objectives import PMO_TASKS, pmo_objective, top_k_auc
 from .pretrained_surrogate import PretrainedSurrogateReward
 from .selfies_alphabet import PAD, SelfiesAlphabet
 from .sequence_eps import SequenceEps, read_domain, read_sequence_config
@@ -26,6 +27,7 @@ from .sequence_sde import SequenceSDE
 
 __all__ = [
     "PAD",
+    "PMO_TASKS",
     "EhrlichInstance",
     "EhrlichReward",
     "GenuineReward",
@@ -46,12 +48,14 @@ __all__ = [
     "moses_path",
     "moses_smiles",
     "one_hot",
+    "pmo_objective",
     "qed",
     "read_domain",
     "read_sequence_config",
     "reservoir",
     "sa_score",
     "scores",
+    "top_k_auc",
 ]
 
 

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from rewardsde.domains import MoleculeReward, SelfiesAlphabet, scores
-from rewardsde.domains.pmo_objectives import PMO_TASKS, import_guacamol_benchmarks, pmo_objective, top_k_auc
+from rewardsde.domains import PMO_TASKS, pmo_objective, top_k_auc
+from rewardsde.domains.pmo_objectives import import_guacamol_benchmarks
 
 PERINDOPRIL = "O=C(OCC)C(NC(C(=O)N1C(C(=O)O)CC2CCCCC12)C)CCC"
 SITAGLIPTIN = "Fc1cc(c(F)cc1F)CC(N)CC(=O)N3Cc2nnc(n2CC3)C(F)(F)F"
