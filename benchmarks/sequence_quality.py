@@ -11,8 +11,11 @@ validity rule is one connected molecule at least as large as the smallest traini
 molecule), a first row for as many molecules of the pretraining subset itself, and with
 ``--fcd N`` the Fréchet ChemNet Distance (Preuer et al. 2018; ``fcd_torch``, whose
 ChemNet weights ship in its wheel) of the valid samples to ``N`` held-out molecules of the
-MOSES test split. One row per number of midpoint steps, with the sampling time;
-:mod:`domains` uses the same rows.
+MOSES test split. With ``--rings``, a second table of the valid molecules' ring structure
+(mean rings, aromatic rings, heavy atoms; the fraction with no aromatic ring and with a ring
+of more than 7 atoms) and, for each token of the alphabet, its frequency in the samples
+against the data (the tokens above 1% in either). One row per number of midpoint steps, with
+the sampling time; :mod:`domains` uses the same rows.
 """
 
 from __future__ import annotations
@@ -62,6 +65,41 @@ def frechet_chemnet_distance(smiles: list[str], held_out: int, seed: int = 0) ->
     return float(FCD(device="cpu", n_jobs=1)(gen=smiles, ref=moses_smiles(held_out, seed, split="test")))
 
 
+RING_HEADER = ["rings", "aromatic rings", "no aromatic ring", "ring > 7 atoms", "heavy atoms"]
+
+
+def ring_row(smiles: list[str]) -> list[float]:
+    """The :data:`RING_HEADER` means over the molecules of ``smiles``."""
+    from rdkit import Chem
+    from rdkit.Chem import rdMolDescriptors
+
+    mols = [Chem.MolFromSmiles(s) for s in smiles]
+    columns = [[rdMolDescriptors.CalcNumRings(m), rdMolDescriptors.CalcNumAromaticRings(m),
+                rdMolDescriptors.CalcNumAromaticRings(m) == 0,
+                any(len(ring) > 7 for ring in m.GetRingInfo().AtomRings()), m.GetNumHeavyAtoms()] for m in mols]
+    return [sum(float(row[i]) for row in columns) / len(columns) for i in range(len(RING_HEADER))]
+
+
+def token_table(alphabet: SelfiesAlphabet, data: torch.Tensor, x: torch.Tensor) -> str:
+    """The frequency of each token in the samples ``x`` against ``data`` (both one-hot), above 1% in either."""
+    count = lambda t: torch.bincount(t.argmax(1).flatten(), minlength=alphabet.num_states).double() / t[:, 0].numel()
+    ours, theirs = count(x), count(data)
+    rows = [[token, theirs[i].item(), ours[i].item()] for i, token in enumerate(alphabet.tokens)
+            if max(ours[i], theirs[i]) > 0.01]
+    return markdown_table(["token", "data", "samples"], rows)
+
+
+def rings(path: str, samples: int, steps: int, seed: int = 0) -> str:
+    """Ring structure and token frequencies of the data and of the model at ``path``."""
+    domain = read_domain(path)
+    alphabet = SelfiesAlphabet(domain.instance.tokens, domain.length)
+    data = alphabet.encode(moses_smiles(domain.instance.size, domain.instance.seed)[:samples])
+    x = sample_reference(SequenceSDE(path), samples, steps=steps, seed=seed)
+    table = markdown_table(["molecules", *RING_HEADER], [["data", *ring_row(valid_smiles(path, data))],
+                                                         [f"model, {steps} steps", *ring_row(valid_smiles(path, x))]])
+    return table + "\n\n" + token_table(alphabet, data, x)
+
+
 def quality(path: str, samples: int, steps: list[int], seed: int = 0, fcd: int = 0) -> str:
     """The table of the model at ``path``: one row per number of solver steps (and the data first for MOSES)."""
     domain = read_domain(path)
@@ -89,8 +127,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fcd", type=int, default=0, help="held-out MOSES test molecules for the FCD (0: no FCD)")
+    parser.add_argument("--rings", action="store_true", help="MOSES: ring structure and token frequencies")
     args = parser.parse_args()
     print(quality(args.path, args.samples, args.steps, args.seed, args.fcd))
+    if args.rings:
+        print()
+        print(rings(args.path, args.samples, args.steps[0], args.seed))
 
 
 if __name__ == "__main__":

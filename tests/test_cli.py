@@ -30,13 +30,13 @@ SHORT = {"elegant_ehrlich": ["--model.init_args.reward.init_args.train_size=256"
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
 def test_config_runs_through_the_cli(config, tmp_path):
-    """Each config runs in a fresh directory. The shipped Ehrlich model is copied there (as a fresh
-    clone has it, and so that no run can write over the committed one); the other pipeline and
-    sequence-model directories are tiny random stand-ins at the same paths."""
+    """Each config runs in a fresh directory. The shipped Ehrlich and MOSES models are copied there (as a
+    fresh clone has them, and so that no run can write over the committed ones); the image pipelines are
+    tiny random stand-ins at the same paths."""
     shutil.copytree(ROOT / "pretrained" / "ehrlich", tmp_path / "pretrained" / "ehrlich")
+    shutil.copytree(ROOT / "pretrained" / "moses", tmp_path / "pretrained" / "moses")
     save_ddpm_pipeline(tmp_path / "pretrained" / "digits")
     save_latent_pipeline(tmp_path / "pretrained" / "stable-diffusion")
-    save_moses_model(tmp_path / "pretrained" / "moses")
     short = SHORT.get(config.stem, [])
     result = _run([str(BIN / "rewardsde"), "fit", "--config", str(config), "--trainer.fast_dev_run=true", *short],
                   tmp_path)
