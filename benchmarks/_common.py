@@ -1,8 +1,8 @@
-"""The markdown table that every benchmark prints."""
+"""What several benchmarks share: the markdown table every one prints, the curves figure, SEIKO's tilted rounds."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -45,3 +45,28 @@ def curves_figure(rows: Sequence[dict], by: str, panels: Sequence[tuple[str, str
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+
+
+def tilted_seiko_rounds(loop, objective, rounds: int, steps: int, lr: float, seed: int) -> Iterator[int]:
+    """Run SEIKO's rounds with the tilted estimator, yielding each round's index when it ends.
+
+    Round ``i``: ``loop.begin(i)`` (a :class:`rewardsde.SeikoRound`: sample, buy labels, refit the
+    reward model, rescore the pool), then ``steps`` AdamW steps (no weight decay: the
+    :class:`rewardsde.DenoiserCorrection`'s own) of ``objective``'s denoising loss at batch 128 with
+    the learning rate ``lr`` decayed by a cosine restarted every round.
+    """
+    import torch
+
+    from rewardsde import DenoiserCorrection
+    from rewardsde.phases import cosine_factor
+
+    optimiser = torch.optim.AdamW(objective.network.parameters(), lr=lr, weight_decay=DenoiserCorrection.weight_decay)
+    for index in range(rounds):
+        loop.begin(index)
+        decay = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: cosine_factor(step, steps))
+        for step in range(steps):
+            optimiser.zero_grad()
+            objective.drift_loss(128, seed=seed * 10**6 + index * 10**4 + step).value.backward()
+            optimiser.step()
+            decay.step()
+        yield index

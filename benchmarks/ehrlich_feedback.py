@@ -39,15 +39,14 @@ import torch
 from rewardsde import DenoiserCorrection, FineTunedSampler, SeikoRound, TiltedDenoisingObjective
 from rewardsde.callbacks.hamming import mean_pairwise_hamming
 from rewardsde.domains import GenuineReward, SequenceSDE, SimplexProjection
-from rewardsde.phases import cosine_factor
 from rewardsde.rewards import GreedyReward, Oracle, UCBReward
 
 try:
-    from ._common import markdown_table
+    from ._common import markdown_table, tilted_seiko_rounds
     from .ehrlich_gradients import evaluate
     from .genetic_algorithm import genetic_algorithm
 except ImportError:
-    from _common import markdown_table
+    from _common import markdown_table, tilted_seiko_rounds
     from ehrlich_gradients import evaluate
     from genetic_algorithm import genetic_algorithm
 
@@ -65,17 +64,8 @@ def seiko(path: str, method: str, seed: int, args) -> list[dict]:
     sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
     objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed)
     rounds = SeikoRound(objective, oracle, list(args.rounds), seed=seed)
-    optimiser = torch.optim.AdamW(objective.network.parameters(), lr=args.lr,
-                                  weight_decay=DenoiserCorrection.weight_decay)
     rows = []
-    for index in range(len(args.rounds)):
-        rounds.begin(index)
-        decay = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: cosine_factor(step, args.steps))
-        for step in range(args.steps):
-            optimiser.zero_grad()
-            objective.drift_loss(128, seed=seed * 10**6 + index * 10**4 + step).value.backward()
-            optimiser.step()
-            decay.step()
+    for _ in tilted_seiko_rounds(rounds, objective, len(args.rounds), args.steps, args.lr, seed):
         scores = evaluate(sampler, model, genuine, 256, seed=10**6 + seed)
         labels = oracle.store.tensors()[1]
         rows.append(dict(method=f"SEIKO ({method})", seed=seed, queries=oracle.spent, best=labels.max().item(),

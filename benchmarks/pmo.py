@@ -39,13 +39,12 @@ from rewardsde import DenoiserCorrection, FineTunedSampler, SeikoRound, TiltedDe
 from rewardsde.callbacks import MosesMetrics
 from rewardsde.domains import (GenuineReward, SequenceSDE, SimplexProjection, moses_smiles, read_domain, scores,
                                top_k_auc)
-from rewardsde.phases import cosine_factor
 from rewardsde.rewards import GreedyReward, Oracle, UCBReward
 
 try:
-    from ._common import markdown_table
+    from ._common import markdown_table, tilted_seiko_rounds
 except ImportError:
-    from _common import markdown_table
+    from _common import markdown_table, tilted_seiko_rounds
 
 RESULTS = pathlib.Path(__file__).parent / "results"
 MODEL = dict(heads=4, hidden=32, depth=3, network="cnn", features=SimplexProjection(3.0, straight_through=True),
@@ -106,15 +105,7 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
     objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed)
     loop = SeikoRound(objective, oracle, rounds, seed=seed)
-    optimiser = torch.optim.AdamW(objective.network.parameters(), lr=args.lr, weight_decay=DenoiserCorrection.weight_decay)
-    for index in range(len(rounds)):
-        loop.begin(index)
-        decay = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: cosine_factor(step, args.steps))
-        for step in range(args.steps):
-            optimiser.zero_grad()
-            objective.drift_loss(128, seed=seed * 10**6 + index * 10**4 + step).value.backward()
-            optimiser.step()
-            decay.step()
+    for index in tilted_seiko_rounds(loop, objective, len(rounds), args.steps, args.lr, seed):
         calls = oracle.store.tensors()[1].tolist()
         print(json.dumps({"method": f"SEIKO ({method})", "task": task, "seed": seed, "round": index,
                           "calls": len(calls), "top10": sum(sorted(calls)[-10:]) / 10}), flush=True)
