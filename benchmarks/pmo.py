@@ -98,6 +98,8 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     """One SEIKO run; its PMO row and the validity, uniqueness and diversity of 1,000 final samples."""
     torch.manual_seed(seed)
     sde = SequenceSDE(path)
+    if not 1 <= args.round <= args.budget:
+        raise ValueError(f"--round must lie in [1, --budget={args.budget}], got {args.round}")
     rounds = [args.round] * (args.budget // args.round)
     oracle = Oracle(GenuineReward(path, prop=task), budget=sum(rounds), infeasible_value=0.0, seed=seed)
     model = UCBReward(c=args.c, **MODEL) if method == "ucb" else GreedyReward(**MODEL)
