@@ -13,7 +13,7 @@ from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from rewardsde.denoising import CrossEntropyDenoisingLoss, DenoisingLoss
+from rewardsde.denoising import CrossEntropyDenoisingLoss, DenoisingLoss, has_x0_logits
 from rewardsde.diffusers_eps import DiffusersEps
 from rewardsde.phases import cosine_factor
 from rewardsde.pipelines import DDPMPipelineSDE
@@ -220,7 +220,7 @@ def _check_loss(loss: str, network: nn.Module) -> bool:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     if loss == "mse":
         return False
-    if getattr(network, "parameterisation", None) != "x0" or not hasattr(network, "logits"):
+    if not has_x0_logits(network):
         raise ValueError(
             "loss='ce' needs a network with x0-logits (SequenceEps(parameterisation='x0')), "
             f"got {type(network).__name__}"

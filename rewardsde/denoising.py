@@ -12,6 +12,12 @@ from .schedule import VPSchedule
 PREDICTIONS = ("eps", "x0")
 
 
+def has_x0_logits(network) -> bool:
+    """Whether ``network`` returns x₀-logits from ``logits(x, s)`` (an ``"x0"``
+    :class:`rewardsde.domains.SequenceEps`), which :class:`CrossEntropyDenoisingLoss` trains."""
+    return getattr(network, "parameterisation", None) == "x0" and hasattr(network, "logits")
+
+
 class _Noising:
     """What both pretraining losses share: ``s ~ U(s_min, 1)``, ``ε ~ N(0, I)``,
     ``x_s = √ᾱ(s)·x_0 + σ_s·ε``, and ``SNR(s) = ᾱ/σ²`` for the min-SNR weights."""

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from .corrections import DenoiserCorrection
-from .denoising import CrossEntropyDenoisingLoss, DenoisingLoss
+from .denoising import CrossEntropyDenoisingLoss, DenoisingLoss, has_x0_logits
 from .objective import Loss
 from .phases import PHASES
 from .rewards import evaluate_reward
@@ -94,7 +94,7 @@ class TiltedDenoisingObjective:
         self.pool, self.pool_seed, self.chunk = pool, pool_seed, chunk
         self.network = correction.network
         reference = sampler.reference
-        cross_entropy = hasattr(self.network, "logits") and getattr(self.network, "parameterisation", "x0") == "x0"
+        cross_entropy = has_x0_logits(self.network)
         kind = CrossEntropyDenoisingLoss if cross_entropy else DenoisingLoss
         self.loss = kind(reference.schedule, reference.s_min, min_snr_gamma)
         self._call = self.network.logits if cross_entropy else self.network
