@@ -23,9 +23,15 @@ Back ends: ``adjoint RH`` (reversible Heun with its exact adjoint,
 ``adjoint_reversible_heun``, which calls the drift twice per backward step), ``adjoint Euler``
 (Itô Euler forward and adjoint), ``direct`` and ``direct ckpt`` (backprop through an
 Euler solve, storing or recomputing each drift call's activations), ``truncated 1``
-(DRaFT-1: backprop through the last step only), and ``reference loop``: a plain
+(DRaFT-1: backprop through the last step only), ``reference loop``: a plain
 hand-written Euler–Maruyama loop with backprop and no library around it (the
-AlignProp/DRaFT style), written here only for comparison.
+AlignProp/DRaFT style), written here only for comparison, and ``Adjoint Matching``
+(:class:`rewardsde.AdjointMatchingObjective`: an Euler path without gradients, the
+lean adjoint by N vector-Jacobian products of the reference drift, and the regression
+at all N times, or at 10 for ``Adjoint Matching, 10 times``). Every cell also times
+the reference loop, alternating with the back end in the same process, and the table
+gives the back end's training step and gradient-free solve over the loop's
+(``× loop``): the loop is the floor a library adds overhead to.
 
 Tasks: ``mlp``, the 2-D Gaussian-mixture prior with its exact score and an MLP drift
 correction (width 256, depth 3), batch 512; ``unet``, the digits UNet
@@ -55,7 +61,8 @@ from _common import markdown_table
 from matplotlib.figure import Figure
 
 from rewardsde import (
-    ControlledSDE, DDPMPipelineSDE, DiffusersEps, LoraCorrection, NetworkCorrection, PretrainedSDE, VPSchedule, solve,
+    AdjointMatchingObjective, ControlledSDE, DDPMPipelineSDE, DiffusersEps, DriftCorrection, FineTunedSampler,
+    LoraCorrection, NetworkCorrection, PretrainedSDE, ReferenceSDE, VPSchedule, solve,
 )
 from rewardsde.analytic import GaussianMixturePrior, LinearReward
 from rewardsde.images import DigitReward
@@ -71,6 +78,8 @@ BACKENDS = {
     "direct ckpt": {"backend": "direct", "method": "euler", "checkpoint": True},
     "truncated 1": {"backend": "truncated", "method": "euler", "truncate": 1},
     "reference loop": {"method": "euler"},
+    "Adjoint Matching": {"adjoint_matching": None},
+    "Adjoint Matching, 10 times": {"adjoint_matching": 10},
 }
 TASKS = ("mlp", "unet", "sd")
 
@@ -82,8 +91,8 @@ class LatentEnergy(torch.nn.Module):
         return -x.pow(2).flatten(1).mean(1)
 
 
-def build(task: str, pipeline: str) -> tuple[ControlledSDE, torch.nn.Module, int]:
-    """The controlled SDE, the reward and the batch size of ``task``."""
+def build(task: str, pipeline: str) -> tuple[ReferenceSDE, DriftCorrection, torch.nn.Module, int]:
+    """The reference SDE, the drift correction, the reward and the batch size of ``task``."""
     torch.manual_seed(0)
     if task == "sd":
         from diffusers import UNet2DConditionModel
@@ -91,10 +100,10 @@ def build(task: str, pipeline: str) -> tuple[ControlledSDE, torch.nn.Module, int
         unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=768)
         reference = PretrainedSDE(DiffusersEps(unet), (4, 64, 64), VPSchedule(0.85, 12.0, "scaled_linear"))
         correction = LoraCorrection(["to_q", "to_k", "to_v", "to_out.0"], rank=4)
-        return ControlledSDE(reference, correction), LatentEnergy(), 4
+        return reference, correction, LatentEnergy(), 4
     if task == "mlp":
         prior = GaussianMixturePrior([0.5, 0.3, 0.2], [[-1.5, 0.0], [1.5, 0.0], [0.0, 2.0]], [0.5] * 3)
-        return ControlledSDE(prior, NetworkCorrection(hidden=256, depth=3)), LinearReward([1.0, 0.0]), 512
+        return prior, NetworkCorrection(hidden=256, depth=3), LinearReward([1.0, 0.0]), 512
     if Path(pipeline).is_dir():
         sde = DDPMPipelineSDE(pipeline)
     else:
@@ -107,7 +116,7 @@ def build(task: str, pipeline: str) -> tuple[ControlledSDE, torch.nn.Module, int
         random_dir = Path("lightning_logs") / "gradient_cost_random_unet"
         DDPMPipeline(unet=unet, scheduler=DDPMScheduler(clip_sample=False)).save_pretrained(str(random_dir))
         sde = DDPMPipelineSDE(str(random_dir))
-    return ControlledSDE(sde, LoraCorrection(["conv1", "conv2"], rank=4)), DigitReward(8, train_size=50), 16
+    return sde, LoraCorrection(["conv1", "conv2"], rank=4), DigitReward(8, train_size=50), 16
 
 
 def reference_loop(sde: ControlledSDE, x0: torch.Tensor, steps: int, generator: torch.Generator) -> tuple:
@@ -134,10 +143,18 @@ def torchsde_reversible_heun_adjoint(sde, y0, steps, brownian, params) -> torch.
     )[-1]
 
 
-def one_step(sde: ControlledSDE, reward, batch: int, steps: int, options: dict, grad: bool) -> None:
+def one_step(sde: ControlledSDE, reward, batch: int, steps: int, options: dict, grad: bool,
+             matching: AdjointMatchingObjective | None = None) -> None:
+    """One training step (``grad``) or one gradient-free solve of ``options``' back end."""
+    if matching is not None and grad:
+        matching.drift_loss(batch, seed=0).value.backward()
+        return
     x0 = sde.reference.sample_initial(batch)
     with torch.set_grad_enabled(grad):
-        if "backend" in options:
+        if "adjoint_matching" in options:
+            end = solve(sde, x0, steps, seed=0, backend="direct", method="euler")
+            x, cost = end.x, end.running_cost
+        elif "backend" in options:
             solver = {k: v for k, v in options.items() if k not in ("checkpoint", "torchsde")}
             if not grad:
                 solver = {"backend": "direct", "method": options["method"]}
@@ -152,46 +169,66 @@ def one_step(sde: ControlledSDE, reward, batch: int, steps: int, options: dict, 
 def measure(task: str, backend: str, steps: int, repeats: int, pipeline: str, device: str, autocast: bool) -> dict:
     """Run in a fresh process: times and the peak memory that training added.
 
+    The memory is read first, from two training steps of this back end alone. Then the
+    back end and the bare ``reference loop`` alternate, ``repeats`` times each, so that
+    their ratio compares runs of one process on the same machine state (CPU timings of
+    separate processes differ by ±15% here).
+
     On CUDA the memory is ``torch.cuda.max_memory_allocated`` during the training
     steps minus what was allocated before them; on CPU it is the peak resident size.
     ``autocast`` runs the steps under bf16 autocast.
     """
-    sde, reward, batch = build(task, pipeline)
+    reference, correction, reward, batch = build(task, pipeline)
+    options = BACKENDS[backend]
+    matching = None
+    if "adjoint_matching" in options:
+        sampler = FineTunedSampler(reference, correction, steps=steps, method="euler", backend="direct")
+        matching = AdjointMatchingObjective(sampler, reward, ALPHA, time_samples=options["adjoint_matching"])
+        sde = sampler.controlled
+    else:
+        sde = ControlledSDE(reference, correction)
     sde.to(device)
     reward.to(device)
     condition = {"encoder_hidden_states": torch.randn(batch, 77, 768, device=device)} if task == "sd" else {}
-    options = BACKENDS[backend]
     sde.checkpoint = bool(options.get("checkpoint", False))
     if options.get("torchsde"):
         sys.modules["rewardsde.solve"].reversible_heun_adjoint = torchsde_reversible_heun_adjoint
     cuda = device.startswith("cuda")
 
-    def run(grad: bool) -> None:
+    loop = BACKENDS["reference loop"]
+
+    def run(grad: bool, options: dict = options) -> None:
         with sde.reference.conditioned(**condition), torch.autocast(device.split(":")[0], torch.bfloat16, autocast):
-            one_step(sde, reward, batch, steps, options, grad)
+            one_step(sde, reward, batch, steps, options, grad, matching if options is not loop else None)
         if cuda:
             torch.cuda.synchronize()
 
-    def timed(grad: bool) -> float:
-        run(grad)
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            run(grad)
-            times.append(time.perf_counter() - start)
-        return statistics.median(times)
+    def seconds(grad: bool, options: dict = options) -> float:
+        start = time.perf_counter()
+        run(grad, options)
+        return time.perf_counter() - start
 
     baseline_kib = _resident_kib()
-    sample = timed(False)
+    run(False)
     if cuda:
         torch.cuda.reset_peak_memory_stats()
         before = torch.cuda.memory_allocated()
-    train = timed(True)
+    run(True)
+    run(True)
     if cuda:
         memory_mib = (torch.cuda.max_memory_allocated() - before) / 2**20
     else:
         memory_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline_kib) / 1024
-    return {"sample": sample, "train": train, "memory_mib": memory_mib}
+    # Times: this back end and the bare loop alternate, so both see the same machine.
+    run(False, loop)
+    run(True, loop)
+    times = {key: [] for key in ("sample", "train", "loop_sample", "loop_train")}
+    for _ in range(repeats):
+        times["sample"].append(seconds(False))
+        times["loop_sample"].append(seconds(False, loop))
+        times["train"].append(seconds(True))
+        times["loop_train"].append(seconds(True, loop))
+    return {key: statistics.median(values) for key, values in times.items()} | {"memory_mib": memory_mib}
 
 
 def _resident_kib() -> int:
@@ -233,6 +270,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pipeline", default="pretrained/digits")
     parser.add_argument("--figure", default="docs/figures/gradient_cost.png")
+    parser.add_argument("--out", default="benchmarks/results/gradient_cost.json",
+                        help="rows {task, backend, steps, sample, train, loop_sample, loop_train, memory_mib}")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--autocast", action="store_true", help="bf16 autocast around each step")
     parser.add_argument("--cell", nargs=3, metavar=("TASK", "BACKEND", "N"), help=argparse.SUPPRESS)
@@ -253,12 +292,17 @@ def main() -> None:
                 results.append({"task": task, "backend": backend, "steps": steps, **cell})
                 print(f"{task} / {backend} / N={steps}: train {cell['train']:.3f} s", file=sys.stderr, flush=True)
     rows = [
-        [r["task"], r["backend"], r["steps"], r["sample"], r["train"], r["train"] / r["sample"], r["memory_mib"]]
+        [r["task"], r["backend"], r["steps"], r["sample"], r["train"], r["train"] / r["sample"],
+         r["train"] / r["loop_train"], r["sample"] / r["loop_sample"], r["memory_mib"]]
         for r in results
     ]
-    print(markdown_table(["task", "back end", "N", "sample (s)", "train step (s)", "train / sample", "peak memory added (MiB)"], rows))
+    header = ["task", "back end", "N", "sample (s)", "train step (s)", "train / sample", "train × loop",
+              "sample × loop", "peak memory added (MiB)"]
+    print(markdown_table(header, rows))
     figure(results, args.figure)
-    print(f"\nsaved {args.figure}")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
+    print(f"\nsaved {args.figure} and {args.out}")
 
 
 if __name__ == "__main__":

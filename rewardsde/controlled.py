@@ -59,18 +59,26 @@ class ControlledSDE(nn.Module):
         self.previous.update(self.correction)
 
     def f(self, t: Tensor, y: Tensor) -> Tensor:
+        return self._drift(t, y, self.reference.diffusion(t))
+
+    def g(self, t: Tensor, y: Tensor) -> Tensor:
+        return self.reference.diffusion(t) * self.noise_mask.expand_as(y)
+
+    def f_and_g(self, t: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """``(f(t, y), g(t, y))`` with ``σ(t)`` computed once (torchsde and our loop use it)."""
+        sigma = self.reference.diffusion(t)
+        return self._drift(t, y, sigma), sigma * self.noise_mask.expand_as(y)
+
+    def _drift(self, t: Tensor, y: Tensor, sigma: Tensor) -> Tensor:
         x = y[:, : self.reference.event_size].reshape(y.shape[0], *self.reference.event_shape)
         if self.checkpoint and torch.is_grad_enabled():
             drift, control = checkpoint(self.correction, t, x, use_reentrant=False)
         else:
             drift, control = self.correction(t, x)
         control = control.flatten(1)
-        drift = drift.flatten(1) + self.reference.diffusion(t) * control
+        drift = drift.flatten(1) + sigma * control
         costs = [0.5 * control.pow(2).sum(dim=1, keepdim=True)]
         if self.previous is not None:
             gap = control - self.previous(t, x).flatten(1)
             costs.append(0.5 * gap.pow(2).sum(dim=1, keepdim=True))
         return torch.cat([drift, *costs], dim=1)
-
-    def g(self, t: Tensor, y: Tensor) -> Tensor:
-        return self.reference.diffusion(t) * self.noise_mask.expand_as(y)

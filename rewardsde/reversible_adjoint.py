@@ -7,13 +7,15 @@ import torchsde
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
+from .step_noise import StepNoise
+
 
 def reversible_heun_adjoint(
     sde: nn.Module, y0: Tensor, steps: int, brownian: torchsde.BrownianInterval, params: tuple[Tensor, ...]
 ) -> Tensor:
     """``y_N`` of the reversible Heun solve of ``sde`` over ``τ = 0, 1, …, steps``, with O(1)-memory gradients.
 
-    ``sde`` has ``f(τ, y)`` and ``g(τ, y)`` with diagonal noise, in unit steps
+    ``sde`` has ``f_and_g(τ, y) -> (f, g)`` with diagonal noise, in unit steps
     (``dτ = 1``), and ``g`` must not depend on ``y`` or on ``params``. The forward pass
     is torchsde's ``reversible_heun`` step for step (the same values):
 
@@ -51,14 +53,16 @@ class _ReversibleHeun(torch.autograd.Function):
     @staticmethod
     def forward(ctx, sde, brownian, steps, y0, *params):
         times = torch.arange(steps + 1, dtype=y0.dtype, device=y0.device)
-        y, z = y0, y0
-        f, g = sde.f(times[0], y), sde.g(times[0], y)
-        for k in range(steps):
-            increment = brownian(times[k], times[k + 1])
-            z_next = 2 * y - z + f + g * increment
-            f_next, g_next = sde.f(times[k + 1], z_next), sde.g(times[k + 1], z_next)
-            y = y + (f + f_next) * 0.5 + (g + g_next) * (0.5 * increment)
-            z, f, g = z_next, f_next, g_next
+        with torch.inference_mode():  # nothing of the forward pass is kept but its end
+            y, z = y0, y0
+            f, g = sde.f_and_g(times[0], y)
+            for k in range(steps):
+                increment = _increment(brownian, times, k)
+                z_next = 2 * y - z + f + g * increment
+                f_next, g_next = sde.f_and_g(times[k + 1], z_next)
+                y = y + (f + f_next) * 0.5 + (g + g_next) * (0.5 * increment)
+                z, f, g = z_next, f_next, g_next
+        y, z, f = y.clone(), z.clone(), f.clone()  # ordinary tensors again, which autograd can save
         ctx.sde, ctx.brownian, ctx.times = sde, brownian, times
         ctx.save_for_backward(y, z, f, *params)
         return y
@@ -71,28 +75,35 @@ class _ReversibleHeun(torch.autograd.Function):
         steps = len(times) - 1
         z_bar, f_bar = torch.zeros_like(y), torch.zeros_like(y)
         param_bars = [torch.zeros_like(p) for p in params]
-        z_leaf, f_graph = _drift_with_graph(sde, times[steps], z)
+        z_leaf, f_graph, g = _drift_with_graph(sde, times[steps], z)
         for k in range(steps, -1, -1):
-            if k < steps:
-                y_bar, z_bar, f_bar = y_bar + 2 * z_bar, -z_bar, 0.5 * y_bar + z_bar
-            f_bar = f_bar + 0.5 * y_bar if k > 0 else f_bar
+            if k < steps:  # multiplying by 2 or ½ is exact, so add(alpha=...) fuses without rounding
+                y_bar, z_bar, f_bar = y_bar.add(z_bar, alpha=2), z_bar.neg(), z_bar.add(y_bar, alpha=0.5)
+            f_bar = f_bar.add(y_bar, alpha=0.5) if k > 0 else f_bar
             z_vjp, *param_vjps = torch.autograd.grad(f_graph, (z_leaf, *params), f_bar, allow_unused=True)
             z_bar = z_bar + z_vjp
-            param_bars = [bar if vjp is None else bar + vjp for bar, vjp in zip(param_bars, param_vjps)]
+            used = [(bar, vjp) for bar, vjp in zip(param_bars, param_vjps) if vjp is not None]
+            if used:
+                torch._foreach_add_([bar for bar, _ in used], [vjp for _, vjp in used])
             if k == 0:
                 break
-            increment = brownian(times[k - 1], times[k])
-            g, g_previous = sde.g(times[k], z), sde.g(times[k - 1], z)
+            increment = _increment(brownian, times, k - 1)
             z = 2 * y - z - f - g * increment
-            z_leaf, f_graph = _drift_with_graph(sde, times[k - 1], z)
+            z_leaf, f_graph, g_previous = _drift_with_graph(sde, times[k - 1], z)
             f_previous = f_graph.detach()
             y = y - (f_previous + f) * 0.5 - (g_previous + g) * (0.5 * increment)
-            f = f_previous
+            f, g = f_previous, g_previous
         return (None, None, None, y_bar + z_bar, *param_bars)
 
 
-def _drift_with_graph(sde: nn.Module, t: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
-    """``(z as a leaf, f(t, z))`` with the graph kept for a vector-Jacobian product."""
+def _drift_with_graph(sde: nn.Module, t: Tensor, z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``(z as a leaf, f(t, z), g(t))`` with the drift's graph kept for a vector-Jacobian product."""
     z_leaf = z.detach().requires_grad_()
     with torch.enable_grad():
-        return z_leaf, sde.f(t, z_leaf)
+        f, g = sde.f_and_g(t, z_leaf)
+    return z_leaf, f, g.detach()
+
+
+def _increment(brownian, times: Tensor, k: int) -> Tensor:
+    """``W(k + 1) - W(k)``: straight from a :class:`StepNoise`, else by asking the Brownian motion."""
+    return brownian.increment(k) if isinstance(brownian, StepNoise) else brownian(times[k], times[k + 1])

@@ -11,6 +11,8 @@ from torch import Tensor, nn
 
 from .controlled import ControlledSDE
 from .reversible_adjoint import reversible_heun_adjoint
+from .step_noise import StepNoise
+from .stepping import LOOP_METHODS, integrate
 
 BACKENDS = ("adjoint", "direct", "truncated")
 
@@ -88,7 +90,14 @@ def solve(
         adjoint_method: solver for the adjoint pass; defaults to the partner of ``method``
             (``reversible_heun`` has only its exact adjoint, ``adjoint_reversible_heun``).
         truncate: number of differentiated steps for ``truncated``.
-        seed: entropy of the ``BrownianInterval``; the same seed gives the same noise.
+        seed: the seed of the Brownian path; the same seed gives the same noise.
+
+    The fixed-step methods ``euler``, ``midpoint``, ``heun`` and ``reversible_heun``
+    run as a plain loop (:func:`rewardsde.stepping.integrate`) on a
+    :class:`rewardsde.step_noise.StepNoise` path, with torchsde's step formulas and
+    values; ``milstein`` and ``srk``, and the adjoint of every method but reversible
+    Heun, go through ``torchsde.sdeint``/``sdeint_adjoint`` (``srk`` on a
+    ``BrownianInterval``, for its Lévy areas).
     """
     method = method or sde.reference.preferred_method
     check_solver_options(backend, method, steps, adjoint_method, truncate)
@@ -99,9 +108,7 @@ def solve(
     costs = sde.cost_states
     y0 = torch.cat([x0.reshape(batch, -1), x0.new_zeros(batch, costs)], dim=1)
     stepped = _UnitSteps(sde, steps, method)
-    brownian = torchsde.BrownianInterval(
-        t0=0.0, t1=float(steps), size=tuple(y0.shape), dtype=y0.dtype, device=y0.device, entropy=seed, dt=1.0
-    )
+    brownian = brownian_path(method, adjoint_method if backend == "adjoint" else None, steps, y0, seed)
 
     def grid(*points: float) -> Tensor:
         return torch.tensor(points, dtype=y0.dtype, device=y0.device)
@@ -120,6 +127,8 @@ def solve(
             dt=1.0,
             adjoint_params=trained,
         )[-1]
+    elif method in LOOP_METHODS:
+        y = integrate(stepped, y0, steps, method, brownian, graph_from=steps - truncate if backend == "truncated" else 0)
     elif backend == "direct":
         y = torchsde.sdeint(stepped, y0, grid(0, steps), bm=brownian, method=method, dt=1.0)[-1]
     else:
@@ -151,12 +160,19 @@ def trajectory(sde: ControlledSDE, x0: Tensor, steps: int, seed: int | None = No
         raise ValueError(f"steps must be positive, got {steps}")
     batch, size = x0.shape[0], sde.reference.event_size
     y0 = torch.cat([x0.reshape(batch, -1), x0.new_zeros(batch, sde.cost_states)], dim=1)
-    brownian = torchsde.BrownianInterval(
-        t0=0.0, t1=float(steps), size=tuple(y0.shape), dtype=y0.dtype, device=y0.device, entropy=seed, dt=1.0
-    )
-    grid = torch.arange(steps + 1, dtype=y0.dtype, device=y0.device)
-    ys = torchsde.sdeint(_UnitSteps(sde, steps, "euler"), y0, grid, bm=brownian, method="euler", dt=1.0)
+    noise = StepNoise(steps, tuple(y0.shape), seed, y0.dtype, y0.device)
+    ys = integrate(_UnitSteps(sde, steps, "euler"), y0, steps, "euler", noise, keep_path=True)
     return ys[:, :, :size].reshape(steps + 1, *x0.shape), ys[-1, :, size]
+
+
+def brownian_path(method: str, adjoint_method: str | None, steps: int, y0: Tensor, seed: int | None):
+    """The Brownian motion of a solve: a :class:`StepNoise` unless a solver needs Lévy areas (``srk``)."""
+    if "srk" in (method, adjoint_method):
+        return torchsde.BrownianInterval(
+            t0=0.0, t1=float(steps), size=tuple(y0.shape), dtype=y0.dtype, device=y0.device, entropy=seed, dt=1.0,
+            levy_area_approximation="space-time",
+        )
+    return StepNoise(steps, tuple(y0.shape), seed, y0.dtype, y0.device)
 
 
 class _UnitSteps(nn.Module):
@@ -179,11 +195,19 @@ class _UnitSteps(nn.Module):
         self.h = (sde.reference.t1 - sde.reference.t0) / steps
         self.sqrt_h = math.sqrt(self.h)
 
+    def time(self, tau: Tensor) -> Tensor:
+        """``t = t0 + h·τ``."""
+        return self.h * tau + self.origin if self.origin else self.h * tau
+
     def f(self, tau: Tensor, y: Tensor) -> Tensor:
-        return self.h * self.sde.f(self.origin + self.h * tau, y)
+        return self.h * self.sde.f(self.time(tau), y)
 
     def g(self, tau: Tensor, y: Tensor) -> Tensor:
-        return self.sqrt_h * self.sde.g(self.origin + self.h * tau, y)
+        return self.sqrt_h * self.sde.g(self.time(tau), y)
+
+    def f_and_g(self, tau: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        f, g = self.sde.f_and_g(self.time(tau), y)
+        return self.h * f, self.sqrt_h * g
 
 
 class _Truncated(nn.Module):

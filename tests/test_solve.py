@@ -1,9 +1,9 @@
 import pytest
 import torch
-import torchsde
 
 from rewardsde import ControlledSDE, DriftCorrection, NetworkCorrection, solve
 from rewardsde.analytic import BrownianPrior
+from rewardsde.step_noise import StepNoise
 from tests.helpers.solving import objective_gradients
 
 pytestmark = pytest.mark.core
@@ -18,14 +18,11 @@ def test_truncating_at_all_steps_is_direct_backprop(float64_problem):
 
 def _euler_by_hand(sde, x0, steps, seed, keep):
     """The Itô-Euler chain of ``solve`` written out: ``y_{k+1} = y_k + h·F(t_k, y_k) + √h·G(t_k)·ΔW_k``,
-    with the increments queried from the same ``BrownianInterval`` in the same order as torchsde,
-    and the graph cut (``detach``) at step ``steps - keep``."""
+    with the seed's unit increments (``StepNoise``), and the graph cut (``detach``) at step ``steps - keep``."""
     reference = sde.reference
     h = (reference.t1 - reference.t0) / steps
     y = torch.cat([x0.flatten(1), x0.new_zeros(x0.shape[0], sde.cost_states)], dim=1)
-    brownian = torchsde.BrownianInterval(
-        t0=0.0, t1=float(steps), size=tuple(y.shape), dtype=y.dtype, entropy=seed, dt=1.0
-    )
+    brownian = StepNoise(steps, tuple(y.shape), seed, y.dtype)
     for k in range(steps):
         if k == steps - keep:
             y = y.detach()
