@@ -118,7 +118,7 @@ class AdjointMatchingObjective:
             (grad,) = torch.autograd.grad(reward.sum(), end)
         times = reference.t0 + (reference.t1 - reference.t0) * torch.arange(
             steps + 1, dtype=path.dtype, device=path.device) / steps
-        adjoint = lean_adjoint(lambda t, x: controlled.correction(t, x)[0], times, path, grad / self.alpha)
+        adjoint = lean_adjoint(controlled.correction.reference_drift, times, path, grad / self.alpha)
         chosen = torch.arange(steps, device=path.device)
         if self.time_samples is not None:
             generator = torch.Generator().manual_seed(time_seed)

@@ -53,6 +53,12 @@ class DriftCorrection(nn.Module, ABC):
     def forward(self, t: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
         """Return ``(f(t, x), a(t, x))``, both shaped like ``x``."""
 
+    def reference_drift(self, t: Tensor, x: Tensor) -> Tensor:
+        """``f(t, x)`` alone, without evaluating the control (Adjoint Matching's lean adjoint
+        differentiates only this). A correction that changes the reference's own network
+        (LoRA) overrides it to evaluate the pretrained network."""
+        return self.reference.drift(t, x)
+
 
 class ZeroCorrection(DriftCorrection):
     """No control, ``a ≡ 0``: the reference SDE itself, at no running cost."""

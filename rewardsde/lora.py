@@ -79,6 +79,11 @@ class LoraCorrection(DriftCorrection):
             for layer in self._layers:
                 layer.enable_adapters(True)
 
+    def reference_drift(self, t: Tensor, x: Tensor) -> Tensor:
+        """The pretrained drift: the network with its adapters off."""
+        with self.adapters_disabled():
+            return self.reference.drift(t, x)
+
     def forward(self, t: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
         reference: PretrainedSDE = self.reference
         with self.adapters_disabled():

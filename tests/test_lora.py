@@ -58,3 +58,18 @@ def test_unknown_target_module_is_named():
 def test_lora_needs_a_network_sde():
     with pytest.raises(ValueError, match="needs a PretrainedSDE"):
         ControlledSDE(BrownianPrior(2), LoraCorrection(["inner"]))
+
+
+def test_reference_drift_is_the_pretrained_drift_once_the_adapters_have_moved(lora_sde):
+    """Adjoint Matching's lean adjoint differentiates ``reference_drift``: with trained adapters it must
+    still be the pretrained network's drift, not the fine-tuned one."""
+    controlled, correction = lora_sde
+    x, t = torch.randn(4, 2), torch.tensor(0.3)
+    pretrained = controlled.reference.drift(t, x)
+    with torch.no_grad():
+        for name, p in controlled.named_parameters():
+            if "lora_B" in name:
+                p.normal_()
+    assert not torch.allclose(controlled.reference.drift(t, x), pretrained)  # the adapters now act
+    torch.testing.assert_close(correction.reference_drift(t, x), pretrained)
+    torch.testing.assert_close(correction(t, x)[0], pretrained)
