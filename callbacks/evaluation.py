@@ -84,7 +84,7 @@ class SampleEvaluation(L.Callback):
         every_n_steps: int = 100,
         samples: int = 1024,
         genuine: nn.Module | Callable[[Tensor], Tensor] | None = None,
-        features: Callable[[Tensor], Tensor] | None = None,
+        features: nn.Module | Callable[[Tensor], Tensor] | None = None,
         distance: str = "l2",
         patience: int = 3,
         seed: int = 1234,

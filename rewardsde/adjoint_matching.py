@@ -77,12 +77,15 @@ class AdjointMatchingObjective:
     On a path ``x_0..x_N`` of the current model (Euler, no gradients) the lean adjoint
     ``ã`` (:func:`lean_adjoint`) starts from ``ã_N = ∇r(x_N)/α``; the optimal control
     of ``dx = (f + σa)dt + σdW`` is ``a*(t, x) = σ(t)·∇_x log E[exp(r(x_T)/α) | x_t = x]``,
-    and ``E[σ(t_k)·ã_k | x_k] = a*(t_k, x_k)`` when the reference forgets its start. The
-    loss is
+    and ``E[σ(t)·ã(t) | x_t] = a*(t, x_t)`` when the reference forgets its start. On the
+    Euler chain the control of step ``k``, ``a(t_k, x_k)``, moves ``x_{k+1}`` by ``h·σ(t_k)·a``,
+    so its target is the sensitivity to ``x_{k+1}``, ``ã_{k+1}``: the loss is
 
-        L(θ) = (1/|K|) Σ_{k ∈ K} E‖a_θ(t_k, x_k) - σ(t_k)·ã_k‖²
+        L(θ) = (1/|K|) Σ_{k ∈ K} E‖a_θ(t_k, x_k) - σ(t_k)·ã_{k+1}‖²
 
-    over ``time_samples`` grid points ``K`` drawn per step (all ``N`` by default). It
+    over ``time_samples`` grid points ``K`` drawn per step (all ``N`` by default);
+    ``ã_k = (I + h·∂f/∂x)ᵀã_{k+1}`` in its place would shrink the target by O(h), about
+    ``1 - hβ/2`` for a VP drift at the noisy start, where the modes are chosen. It
     needs no backprop through the solver and no value function, but with a reference
     that remembers ``x_0`` (the Brownian prior) its fixed point is biased exactly like
     ELEGANT's fixed-ν baseline: check with :func:`end_sensitivity`.
@@ -126,7 +129,7 @@ class AdjointMatchingObjective:
         errors = []
         for k in chosen.tolist():
             control = controlled.correction(times[k], path[k])[1]
-            target = reference.diffusion(times[k]) * adjoint[k]
+            target = reference.diffusion(times[k]) * adjoint[k + 1]
             errors.append((control - target).flatten(1).pow(2).sum(1))
         loss = torch.stack(errors).mean()
         logs = {"reward": reward.mean().detach(), "kl_running": cost.mean().detach()}

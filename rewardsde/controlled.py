@@ -62,12 +62,13 @@ class ControlledSDE(nn.Module):
         return self._drift(t, y, self.reference.diffusion(t))
 
     def g(self, t: Tensor, y: Tensor) -> Tensor:
-        return self.reference.diffusion(t) * self.noise_mask.expand_as(y)
+        """``σ(t)`` on the sample's coordinates and 0 on the costs' (an expanded view of one row)."""
+        return (self.reference.diffusion(t) * self.noise_mask).expand_as(y)
 
     def f_and_g(self, t: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """``(f(t, y), g(t, y))`` with ``σ(t)`` computed once (torchsde and our loop use it)."""
         sigma = self.reference.diffusion(t)
-        return self._drift(t, y, sigma), sigma * self.noise_mask.expand_as(y)
+        return self._drift(t, y, sigma), (sigma * self.noise_mask).expand_as(y)
 
     def _drift(self, t: Tensor, y: Tensor, sigma: Tensor) -> Tensor:
         x = y[:, : self.reference.event_size].reshape(y.shape[0], *self.reference.event_shape)
@@ -76,7 +77,7 @@ class ControlledSDE(nn.Module):
         else:
             drift, control = self.correction(t, x)
         control = control.flatten(1)
-        drift = drift.flatten(1) + sigma * control
+        drift = torch.addcmul(drift.flatten(1), sigma, control)
         costs = [0.5 * control.pow(2).sum(dim=1, keepdim=True)]
         if self.previous is not None:
             gap = control - self.previous(t, x).flatten(1)

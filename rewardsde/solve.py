@@ -203,11 +203,13 @@ class _UnitSteps(nn.Module):
         return self.h * self.sde.f(self.time(tau), y)
 
     def g(self, tau: Tensor, y: Tensor) -> Tensor:
-        return self.sqrt_h * self.sde.g(self.time(tau), y)
+        return (self.sqrt_h * self.sde.g(self.time(tau), y)[:1]).expand_as(y)
 
     def f_and_g(self, tau: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """Both in unit time; ``g`` is the same for every row (``ControlledSDE.g``), so it is scaled
+        as one row and expanded, not as a full ``(batch, d)`` tensor."""
         f, g = self.sde.f_and_g(self.time(tau), y)
-        return self.h * f, self.sqrt_h * g
+        return self.h * f, (self.sqrt_h * g[:1]).expand_as(y)
 
 
 class _Truncated(nn.Module):

@@ -73,7 +73,7 @@ def _shift_gradients(inner: DriftCorrection, repeats: int = 10) -> tuple[torch.T
 
 
 def test_exact_optimal_control_is_a_fixed_point_of_the_regression():
-    """E[σ(t_k)·ã_k | x_k] = a*(t_k, x_k) on a memoryless prior, so at the exact optimal control of
+    """E[σ(t_k)·ã_{k+1} | x_k] = a*(t_k, x_k) on a memoryless prior, so at the exact optimal control of
     the mixture (OptimalMixtureControl) the loss is stationary in any direction θ; at a = 0 it is not.
     Allowance: 5 standard errors of 10 repeats, plus the O(h) bias of 50 Euler steps, bounded here
     by 10% of the gradient at a = 0 (measured: the bias halves from 25 to 50 steps, as O(h) does)."""

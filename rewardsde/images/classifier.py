@@ -40,6 +40,11 @@ class DigitClassifier(nn.Module):
             )
         return self.net(images.flatten(1))
 
+    def features(self, images: Tensor) -> Tensor:
+        """The hidden layer's activations ``(batch, hidden)`` (the flattened image for softmax regression)."""
+        flat = images.flatten(1)
+        return flat if isinstance(self.net, nn.Linear) else self.net[1](self.net[0](flat))
+
     def fit(self, images: Tensor, labels: Tensor, weight_decay: float = 1e-3, epochs: int = 300) -> DigitClassifier:
         """Full-batch L-BFGS on cross-entropy plus ``weight_decay·‖θ‖²``; deterministic."""
         optimizer = torch.optim.LBFGS(self.parameters(), lr=0.5, max_iter=epochs, line_search_fn="strong_wolfe")
@@ -104,3 +109,31 @@ class DigitReward(nn.Module):
         if self.target is None:
             return log_probs.max(dim=-1).values
         return log_probs[:, self.target]
+
+
+class DigitFeatures(nn.Module):
+    """A digit classifier's hidden layer as a feature map, for diversity that sees collapse.
+
+    Pixel distances between samples are dominated by the solver's pixel noise, so a
+    collapsed model (every sample one stroke) looks as diverse as a healthy one. In
+    the hidden layer of an MLP fitted to all 1797 digits (the genuine reward's
+    classifier with the same arguments), samples of one shape sit together. Use it
+    as ``SampleEvaluation(features=DigitFeatures())``.
+
+    Args:
+        hidden: width of the classifier's hidden layer; positive.
+        image_size, resize, weight_decay, seed: as in :class:`DigitReward`.
+    """
+
+    def __init__(self, hidden: int = 64, image_size: int = 8, resize: str = "pad", weight_decay: float = 1e-3,
+                 seed: int = 0) -> None:
+        super().__init__()
+        if hidden < 1:
+            raise ValueError(f"DigitFeatures needs a hidden layer, got hidden={hidden}")
+        reward = DigitReward(hidden=hidden, image_size=image_size, resize=resize, weight_decay=weight_decay, seed=seed)
+        self.classifier = reward.classifier
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Features ``(batch, hidden)`` of images ``(batch, 1, size, size)``, in the weights' dtype (a
+        torchmetrics ``Metric`` holding this module may have cast them to float64)."""
+        return self.classifier.features(x.to(next(self.classifier.parameters()).dtype))

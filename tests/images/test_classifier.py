@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from rewardsde.images import DigitClassifier, DigitReward, digit_images
+from rewardsde.images import DigitClassifier, DigitFeatures, DigitReward, digit_images
 
 
 def test_classifier_trained_on_most_digits_generalises():
@@ -45,3 +45,25 @@ def test_bad_reward_options_are_named(kwargs, message):
 def test_wrong_image_shape_is_named():
     with pytest.raises(ValueError, match=r"\(batch, 1, 8, 8\)"):
         DigitClassifier(8)(torch.zeros(2, 1, 16, 16))
+
+
+def test_digit_features_see_a_collapse_that_pixel_distances_miss():
+    """One digit repeated with pixel noise is about as spread as 64 real digits in pixels,
+    but far tighter in the classifier's hidden layer."""
+    images, _ = digit_images()
+    varied = images[:64]
+    generator = torch.Generator().manual_seed(0)
+    collapsed = images[:1].expand(64, -1, -1, -1) + 0.5 * torch.randn(varied.shape, generator=generator)
+    features = DigitFeatures(hidden=64)
+
+    def spread(x):
+        return torch.pdist(x.flatten(1)).mean()
+
+    assert spread(collapsed) > 0.8 * spread(varied)  # pixels: the collapse is hidden
+    assert spread(features(collapsed)) < 0.6 * spread(features(varied))  # features: it is plain
+    assert features(varied).shape == (64, 64)
+
+
+def test_digit_features_need_a_hidden_layer():
+    with pytest.raises(ValueError, match="hidden=0"):
+        DigitFeatures(hidden=0)
