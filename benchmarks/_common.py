@@ -1,7 +1,10 @@
-"""What several benchmarks share: the markdown table every one prints, the curves figure, SEIKO's tilted rounds."""
+"""What several benchmarks share: the markdown table every one prints, mean ± s.e. cells, the curves figure,
+SEIKO's tilted rounds."""
 
 from __future__ import annotations
 
+import math
+import statistics
 from typing import Iterator, Sequence
 
 
@@ -18,6 +21,17 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> s
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def mean_se(values: Sequence[float | None], fmt: str = "{:.3g}", se_fmt: str = "{:.2g}") -> str:
+    """``mean ± standard error`` of the values present (``-`` if none), with how many are missing."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return "-"
+    text = fmt.format(statistics.fmean(present))
+    if len(present) > 1:
+        text += " ± " + se_fmt.format(statistics.stdev(present) / math.sqrt(len(present)))
+    return text + (f" ({len(values) - len(present)} never)" if len(present) < len(values) else "")
 
 
 def curves_figure(rows: Sequence[dict], by: str, panels: Sequence[tuple[str, str]], path, label=str,

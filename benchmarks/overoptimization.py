@@ -35,7 +35,6 @@ import io
 import json
 import math
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -45,7 +44,7 @@ import matplotlib
 import matplotlib.image
 import numpy as np
 import torch
-from _common import markdown_table
+from _common import markdown_table, mean_se
 from matplotlib.figure import Figure
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -170,17 +169,6 @@ def first_reaching(curves: dict[str, np.ndarray], level: float) -> float | None:
     """Seconds to the first evaluation whose learned reward is at least ``level`` (``None``: never)."""
     reached = np.nonzero(curves["learned"] >= level)[0]
     return float(curves["seconds"][reached[0]]) if len(reached) else None
-
-
-def mean_se(values: list[float | None]) -> str:
-    """``mean ± standard error`` over the values present, with how many are missing."""
-    present = [v for v in values if v is not None]
-    if not present:
-        return "-"
-    text = f"{statistics.fmean(present):.3g}"
-    if len(present) > 1:
-        text += f" ± {statistics.stdev(present) / math.sqrt(len(present)):.2g}"
-    return text + (f" ({len(values) - len(present)} never)" if len(present) < len(values) else "")
 
 
 def main() -> None:

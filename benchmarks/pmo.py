@@ -42,9 +42,9 @@ from rewardsde.domains import (GenuineReward, SequenceSDE, SimplexProjection, mo
 from rewardsde.rewards import GreedyReward, Oracle, UCBReward
 
 try:
-    from ._common import markdown_table, tilted_seiko_rounds
+    from ._common import markdown_table, mean_se, tilted_seiko_rounds
 except ImportError:
-    from _common import markdown_table, tilted_seiko_rounds
+    from _common import markdown_table, mean_se, tilted_seiko_rounds
 
 RESULTS = pathlib.Path(__file__).parent / "results"
 MODEL = dict(heads=4, hidden=32, depth=3, network="cnn", features=SimplexProjection(3.0, straight_through=True),
@@ -128,9 +128,7 @@ def table(rows: list[dict]) -> str:
             if not mine:
                 cells.append(None)
                 continue
-            mean = sum(mine) / len(mine)
-            spread = (sum((v - mean) ** 2 for v in mine) / (len(mine) - 1) / len(mine)) ** 0.5 if len(mine) > 1 else 0
-            cells.append(f"{mean:.3f} ± {spread:.3f} ({len(mine)})")
+            cells.append(f"{mean_se(mine, '{:.3f}', '{:.3f}')} ({len(mine)})")
         out.append([method, *cells])
     out += [[name, *values] for name, values in PUBLISHED.items()]
     return markdown_table(["method (AUC top-10, mean ± s.e. (seeds))", *TASKS], out)
