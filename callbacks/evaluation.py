@@ -116,10 +116,11 @@ class SampleEvaluation(L.Callback):
 
     def setup(self, trainer: L.Trainer, module: L.LightningModule, stage: str) -> None:
         oracle = getattr(module, "oracle", None)
-        if self.genuine is None and oracle is not None:
+        in_process = oracle is not None and oracle.reward is not None  # a lab's oracle has no reward here
+        if self.genuine is None and in_process:
             self.genuine = _NoiseFree(oracle)
             self.overoptimization = RewardOveroptimization()
-        if oracle is not None and hasattr(module.reward, "bonus"):
+        if in_process and hasattr(module.reward, "bonus"):
             self.coverage = BonusCoverage()
         sde = getattr(module, "sde", None)
         alpha = getattr(module.hparams, "alpha", 0.0)

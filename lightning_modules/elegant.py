@@ -38,7 +38,7 @@ def build_sampler(sde: ReferenceSDE, correction: DriftCorrection, learn_initial:
 def build_objective(sampler: FineTunedSampler, reward, alpha: float, beta: float, estimator: str, pool: int,
                     seed: int, learn_initial: bool | str) -> ElegantObjective | TiltedDenoisingObjective:
     """The objective of ``estimator``: ``"pathwise"`` (:class:`rewardsde.ElegantObjective`) or ``"tilted"``
-    (:class:`rewardsde.TiltedDenoisingObjective`, which needs ``learn_initial`` false and ``beta`` 0)."""
+    (:class:`rewardsde.TiltedDenoisingObjective`, which needs ``learn_initial`` false)."""
     if estimator not in ("pathwise", "tilted"):
         raise ValueError(f"estimator must be 'pathwise' or 'tilted', got {estimator!r}")
     if estimator == "pathwise":
@@ -48,9 +48,7 @@ def build_objective(sampler: FineTunedSampler, reward, alpha: float, beta: float
             f"estimator='tilted' learns no initial law (its start is N(0, I)); set learn_initial: false, "
             f"got {learn_initial!r}"
         )
-    if beta != 0:
-        raise ValueError(f"estimator='tilted' reweights a pool of the pretrained model: it needs beta = 0, got {beta}")
-    return TiltedDenoisingObjective(sampler, reward, alpha, pool=pool, pool_seed=seed)
+    return TiltedDenoisingObjective(sampler, reward, alpha, pool=pool, pool_seed=seed, beta=beta)
 
 
 class ElegantModule(ControlModule):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,7 +12,10 @@ from torch import Tensor
 from rewardsde.corrections import DriftCorrection
 from rewardsde.phases import PhaseSchedule
 from rewardsde.reference import ReferenceSDE
+from lightning.pytorch.utilities import rank_zero_info
+
 from rewardsde.rewards import Oracle, RewardModel
+from rewardsde.rewards.lab import LabelsPending, LabOracle
 from rewardsde.rounds import SeikoRound
 from rewardsde.tilted import TiltedDenoisingObjective
 
@@ -28,6 +32,12 @@ class SeikoModule(ControlModule):
     sharded over ranks, buy their labels, refit ``reward_model`` on every label so
     far; under DDP rank 0's fit is broadcast), then trains ELEGANT's phases on
     ``r̂ + ĝ`` with the penalty ``α∫½‖a‖²dt + β∫½‖a - a_prev‖²dt``.
+
+    With a :class:`rewardsde.rewards.LabOracle` (a lab in the loop) a round whose designs wait
+    for labels writes them to ``<directory>/queries/round_<k>.csv``, saves the state to the
+    lab's ``state.ckpt`` and stops; ``rewardsde fit`` with the same command resumes from it once
+    ``rewardsde seiko import-labels`` has stored the answers, taking the round's batch from the
+    lab's ledger so that no design is sent out twice.
 
     A round's start is marked done in the checkpoint (``rounds_started``); a run resumed
     before it regenerates the same batch, finds its paid labels in the store, and buys
@@ -50,8 +60,10 @@ class SeikoModule(ControlModule):
         beta: weight of the KL to the previous round; non-negative.
         label_store: the label file; ``None``: ``labels.jsonl`` in the log directory.
         alpha, learn_initial, ..., seed, estimator, pool: as in :class:`ElegantModule` (phases per
-            round). With ``estimator="tilted"`` (``beta = 0``) each round refits the copy to the
-            pretrained pool reweighted by the round's reward model.
+            round). With ``estimator="tilted"`` each round refits the copy to the pretrained pool
+            reweighted by ``exp(φ_i)``, ``φ_i = (r̂_i + ĝ_i + β·φ_{i-1})/(α+β)``: the round's exact
+            optimum restricted to the pool (:class:`rewardsde.TiltedDenoisingObjective`); ``φ_{i-1}``
+            is kept in the checkpoint.
     """
 
     def __init__(
@@ -102,9 +114,14 @@ class SeikoModule(ControlModule):
                     auto_initial=learn_initial == "auto")
         self.oracle = oracle
         self.register_buffer("rounds_started", torch.zeros((), dtype=torch.long))
+        self.waiting_for_lab = False
 
     def setup(self, stage: str) -> None:
-        path = self.hparams.label_store or Path(self.trainer.log_dir or self.trainer.default_root_dir) / "labels.jsonl"
+        lab = isinstance(self.oracle, LabOracle)
+        if lab and self.trainer.world_size > 1:
+            raise ValueError(f"a LabOracle runs on one process, not {self.trainer.world_size}")
+        path = self.oracle.store_path if lab else (
+            self.hparams.label_store or Path(self.trainer.log_dir or self.trainer.default_root_dir) / "labels.jsonl")
         self.oracle.open(path, write=self.trainer.is_global_zero)
         if stage != "fit":
             return
@@ -120,8 +137,17 @@ class SeikoModule(ControlModule):
         index = self.global_step // self.round_length
         if int(self.rounds_started) <= index:
             world = self.trainer.world_size
-            query = None if world == 1 else self._query
-            report = self.round.begin(index, shards=world, rank=self._noise_rank(), query=query)
+            query, batch = None if world == 1 else self._query, None
+            if isinstance(self.oracle, LabOracle):
+                query, batch = partial(self.oracle.query, round_index=index), self.oracle.sent_batch(index)
+            try:
+                report = self.round.begin(index, shards=world, rank=self._noise_rank(), query=query, batch=batch)
+            except LabelsPending as pending:
+                self.trainer.save_checkpoint(self.oracle.checkpoint)
+                rank_zero_info(f"{pending}\nThe run's state is saved in {self.oracle.checkpoint}.")
+                self.waiting_for_lab = True
+                self.trainer.should_stop = True
+                return -1
             if world > 1:
                 self.reward.load_state_dict(self.trainer.strategy.broadcast(self.reward.state_dict(), src=0))
                 if isinstance(self.objective, TiltedDenoisingObjective):
@@ -131,6 +157,10 @@ class SeikoModule(ControlModule):
                     logger.log_metrics(report.scalars(), step=self.global_step)
             self.rounds_started.fill_(index + 1)
         return None
+
+    def on_train_end(self) -> None:
+        if isinstance(self.oracle, LabOracle) and not self.waiting_for_lab:
+            self.oracle.checkpoint.unlink(missing_ok=True)  # done: a later run starts afresh, with every label stored
 
     def _query(self, x: Tensor) -> Tensor:
         """Labels of this rank's samples ``x`` under DDP: each rank buys its own unknown
@@ -150,7 +180,11 @@ class SeikoModule(ControlModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_save_checkpoint(checkpoint)
         checkpoint["seiko_labels"] = self.oracle.state_dict()
+        if isinstance(self.objective, TiltedDenoisingObjective):
+            checkpoint["seiko_previous_log_weights"] = self.objective.previous
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_load_checkpoint(checkpoint)
         self.oracle.load_state_dict(checkpoint["seiko_labels"])
+        if isinstance(self.objective, TiltedDenoisingObjective):
+            self.objective.previous = checkpoint.get("seiko_previous_log_weights")

@@ -3,6 +3,7 @@
     rewardsde fit --config configs/elegant_gaussian.yaml --model.init_args.alpha=0.25
     rewardsde fit --config $(rewardsde config-path elegant_gaussian)   # the packaged copy
     rewardsde config-path                                               # the packaged configs
+    rewardsde seiko import-labels lab/ labels.csv                       # a lab's answers for a waiting run
 
 Configs are read in ``omegaconf+`` mode: ``${...}`` interpolation is resolved after
 the command line is merged, so an override of a referenced field reaches every
@@ -42,6 +43,8 @@ def main(args: list[str] | None = None) -> None:
     args = [arg for arg in args if arg != DEBUG_FLAG]
     if args[:1] == ["config-path"]:
         sys.exit(_config_path(args[1:]))
+    if args[:1] == ["seiko"]:
+        sys.exit(_seiko(args[1:]))
     if from_argv:
         sys.argv[1:] = args
     try:
@@ -79,6 +82,16 @@ def _lightning_cli(args: list[str] | None) -> None:
             if method is not None and wanted and method != wanted:
                 raise ValueError(f"checkpoint {path} was written by {method}, not {wanted}, the config's model")
 
+        def before_fit(self) -> None:
+            """A lab run waiting for labels resumes from its saved state when no checkpoint is given."""
+            from .rewards import LabOracle
+
+            oracle = getattr(self.model, "oracle", None)
+            config = self.config_init[self.subcommand]
+            if isinstance(oracle, LabOracle) and not config.get("ckpt_path") and oracle.checkpoint.is_file():
+                config["ckpt_path"] = str(oracle.checkpoint)
+                print(f"resuming the lab run from {oracle.checkpoint}", file=sys.stderr)
+
     RewardsdeCLI(
         L.LightningModule,
         L.LightningDataModule,
@@ -87,6 +100,26 @@ def _lightning_cli(args: list[str] | None) -> None:
         parser_kwargs={"parser_mode": "omegaconf+"},
         args=args,
     )
+
+
+def _seiko(args: list[str]) -> int:
+    """``rewardsde seiko import-labels DIRECTORY LABELS.csv [MORE.csv ...]``: store a lab's answers."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="rewardsde seiko", description="SEIKO with a lab in the loop")
+    commands = parser.add_subparsers(dest="command", required=True)
+    command = commands.add_parser("import-labels", help="store a lab's labels (CSV: id,label) for a waiting run")
+    command.add_argument("directory", help="the run's lab directory (the LabOracle's directory)")
+    command.add_argument("labels", nargs="+", help="CSV files with the columns id and label (a number or 'failed')")
+    options = parser.parse_args(args)
+    from .rewards import import_labels
+
+    try:
+        print(import_labels(options.directory, *options.labels))
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _config_path(names: list[str]) -> int:

@@ -109,10 +109,25 @@ class DenoiserCorrection(DriftCorrection):
     the pretrained model. This is the correction that :class:`rewardsde.TiltedDenoisingObjective`
     trains with a denoising loss; the reference network itself stays frozen. Each solver step
     calls both networks.
+
+    With ``residual_hidden``, ``ε_θ(x, s) = copy(ε_pre)(x, s) + m_θ(x, s)`` adds a timed MLP
+    ``m_θ`` (:class:`rewardsde.nets.MLP`, last layer zeroed, so the control still starts at
+    zero). That is what a reference whose ε is a closed form with no weights needs (the exact
+    mixture score of :class:`rewardsde.analytic.GaussianMixturePrior`), and a cheap extra
+    capacity otherwise.
+
+    Args:
+        residual_hidden, residual_depth: width and depth of ``m_θ``; ``None``: no residual.
     """
 
     network: nn.Module
     weight_decay = 0.0  # its zero control is the pretrained weights, not zero weights
+
+    def __init__(self, residual_hidden: int | None = None, residual_depth: int = 2) -> None:
+        super().__init__()
+        if residual_hidden is not None and (residual_hidden < 1 or residual_depth < 1):
+            raise ValueError(f"residual_hidden ({residual_hidden}) and residual_depth ({residual_depth}) must be positive")
+        self.residual_hidden, self.residual_depth = residual_hidden, residual_depth
 
     def attach(self, reference: ReferenceSDE) -> None:
         network = getattr(reference, "network", None)
@@ -121,7 +136,13 @@ class DenoiserCorrection(DriftCorrection):
                 f"a DenoiserCorrection copies the ε-network of a PretrainedSDE; {type(reference).__name__} has none"
             )
         super().attach(reference)
-        self.network = copy.deepcopy(network).requires_grad_(True)
+        network = copy.deepcopy(network).requires_grad_(True)
+        if self.residual_hidden is not None:
+            size = reference.event_size
+            residual = MLP(size, size, self.residual_hidden, self.residual_depth, timed=True)
+            _zero_last_layer(residual)
+            network = _Residual(network, residual.to(device=reference.device, dtype=reference.dtype))
+        self.network = network
 
     def forward(self, t: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
         reference = self.reference
@@ -130,6 +151,17 @@ class DenoiserCorrection(DriftCorrection):
         tuned = self.network(x, s.expand(x.shape[0]), **reference.condition)
         control = -reference.schedule.beta(s).sqrt() * (tuned - eps) / reference.schedule.sigma(s)
         return reference.drift_from_eps(t, x, eps), control
+
+
+class _Residual(nn.Module):
+    """``ε(x, s) = base(x, s) + residual(x, s)``, the residual reshaped like ``x``."""
+
+    def __init__(self, base: nn.Module, residual: nn.Module) -> None:
+        super().__init__()
+        self.base, self.residual = base, residual
+
+    def forward(self, x: Tensor, s: Tensor, **condition) -> Tensor:
+        return self.base(x, s, **condition) + self.residual(x, s).reshape(x.shape)
 
 
 def _zero_last_layer(network: nn.Module) -> None:

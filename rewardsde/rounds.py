@@ -72,7 +72,7 @@ class SeikoRound:
     ) -> None:
         if not isinstance(objective.reward, RewardModel):
             raise ValueError(f"a SEIKO round refits a RewardModel, not {type(objective.reward).__name__}")
-        if objective.beta > 0 and objective.sampler.controlled.previous is None:
+        if isinstance(objective, ElegantObjective) and objective.beta > 0 and objective.sampler.controlled.previous is None:
             raise ValueError(f"a SEIKO round with beta={objective.beta} needs a sampler built with previous=True")
         round_sizes = [int(n) for n in round_sizes]
         check_rounds(round_sizes, oracle.budget)
@@ -87,16 +87,23 @@ class SeikoRound:
         return int(np.random.SeedSequence([self.seed, index, rank, 0]).generate_state(1)[0])
 
     def begin(
-        self, index: int, shards: int = 1, rank: int = 0, query: Callable[[Tensor], Tensor] | None = None
+        self, index: int, shards: int = 1, rank: int = 0, query: Callable[[Tensor], Tensor] | None = None,
+        batch: Tensor | None = None,
     ) -> RoundReport:
         """Start round ``index``: freeze, sample ``round_sizes[index] / shards`` on this
-        process, label them (through ``query``, default :meth:`Oracle.query`) and refit."""
+        process (or take ``batch``, the designs already sent out for this round), label them
+        (through ``query``, default :meth:`Oracle.query`) and refit."""
         if not 0 <= index < len(self.round_sizes):
             raise ValueError(f"round index must lie in [0, {len(self.round_sizes)}), got {index}")
         sampler = self.objective.sampler
         if sampler.controlled.previous is not None:
             sampler.freeze_previous()
-        x = sampler.rollout(self.round_sizes[index] // shards, seed=self.batch_seed(index, rank)).x
+        if isinstance(self.objective, TiltedDenoisingObjective):
+            self.objective.freeze_previous()
+        if batch is None:
+            x = sampler.rollout(self.round_sizes[index] // shards, seed=self.batch_seed(index, rank)).x
+        else:
+            x = batch.to(device=sampler.reference.device, dtype=sampler.reference.dtype)
         fit_seed = int(np.random.SeedSequence([self.seed, index, 0, 1]).generate_state(1)[0])
         y, report = learn_reward(self.oracle, self.model, x, seed=fit_seed, query=query)
         if isinstance(self.objective, TiltedDenoisingObjective):

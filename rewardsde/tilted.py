@@ -50,11 +50,19 @@ class TiltedDenoisingObjective:
     the drift phase of :class:`rewardsde.ElegantObjective` (``drift_loss``, ``__call__``), so
     :class:`rewardsde.lightning_modules.ElegantModule` trains it with ``estimator="tilted"``.
 
+    **Rounds (SEIKO).** With ``beta > 0`` the target is the optimum of
+    ``E[r_i] - α·KL(p ‖ p_pre) - β·KL(p ‖ p_{i-1})``, ``p_i = p_pre·exp(φ_i)`` with
+    ``φ_i = (r_i + β·φ_{i-1})/(α+β)``, ``φ_0 = 0``: on the pool the weights become
+    ``softmax(φ_i)``, where :meth:`freeze_previous` (called as a round starts, before the
+    reward changes) keeps ``φ_{i-1}`` of every pool sample. ``p_{i-1}`` is thus the previous
+    round's target, which its fine-tuning approximates. With ``beta = 0``, ``φ = r/α``.
+
     Args:
         sampler: a fine-tuned sampler whose correction is a :class:`rewardsde.DenoiserCorrection`
             and whose initial law is ``N(0, I)``.
         reward: ``r(x) -> (n,)``; evaluated without gradients.
         alpha: the KL weight, positive.
+        beta: the weight of the KL to the previous round's target, non-negative.
         pool: number of pretrained samples ``m``.
         pool_seed: seed of the pool's draw (start states and Brownian motion).
         min_snr_gamma: ``γ`` of the min-SNR weight, or ``None``.
@@ -77,6 +85,7 @@ class TiltedDenoisingObjective:
         pool_seed: int = 0,
         min_snr_gamma: float | None = 5.0,
         chunk: int = 512,
+        beta: float = 0.0,
     ) -> None:
         correction = sampler.controlled.correction
         if not isinstance(correction, DenoiserCorrection):
@@ -85,12 +94,12 @@ class TiltedDenoisingObjective:
             )
         if sampler.initial_law is not None:
             raise ValueError("TiltedDenoisingObjective keeps the start at N(0, I); give a sampler with no initial_law")
-        if not alpha > 0:
-            raise ValueError(f"alpha must be positive, got {alpha}")
+        if not alpha > 0 or not beta >= 0:
+            raise ValueError(f"alpha must be positive and beta non-negative, got alpha={alpha}, beta={beta}")
         for name, value in (("pool", pool), ("chunk", chunk)):
             if not (isinstance(value, int) and value >= 1):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        self.sampler, self.reward, self.alpha = sampler, reward, float(alpha)
+        self.sampler, self.reward, self.alpha, self.beta = sampler, reward, float(alpha), float(beta)
         self.pool, self.pool_seed, self.chunk = pool, pool_seed, chunk
         self.network = correction.network
         reference = sampler.reference
@@ -100,13 +109,24 @@ class TiltedDenoisingObjective:
         self._call = self.network.logits if cross_entropy else self.network
         self.samples: Tensor | None = None
         self.rewards: Tensor | None = None
-
-    beta = 0.0  # no KL to a previous round: the pool is the pretrained model's (a SEIKO round with β = 0)
+        self.previous: Tensor | None = None
 
     @property
     def kl_weight(self) -> float:
-        """``α``, the temperature of the target."""
-        return self.alpha
+        """``α + β``, the temperature of the target."""
+        return self.alpha + self.beta
+
+    def log_weights(self) -> Tensor:
+        """``φ = (r + β·φ_prev)/(α+β)`` on the pool, ``(pool,)`` float64."""
+        self.draw_pool()
+        previous = 0.0 if self.previous is None else self.beta * self.previous
+        return (self.rewards + previous) / self.kl_weight
+
+    @torch.no_grad()
+    def freeze_previous(self) -> None:
+        """Keep the current ``φ`` as ``φ_prev``; a no-op before the pool has been scored (round 0)."""
+        if self.rewards is not None and self.beta > 0:
+            self.previous = self.log_weights().clone()
 
     @torch.no_grad()
     def rescore(self) -> None:
@@ -130,9 +150,8 @@ class TiltedDenoisingObjective:
         self.rescore()
 
     def weights(self) -> Tensor:
-        """``w = softmax(r/α)`` over the pool, ``(pool,)`` float64."""
-        self.draw_pool()
-        return torch.softmax(self.rewards / self.alpha, 0)
+        """``w = softmax(φ)`` over the pool (``softmax(r/α)`` with ``β = 0``), ``(pool,)`` float64."""
+        return torch.softmax(self.log_weights(), 0)
 
     def drift_loss(self, n: int, seed: int) -> Loss:
         """The denoising loss on ``n`` pool samples drawn with probabilities ``w`` (with replacement)."""

@@ -81,6 +81,29 @@ def test_denoiser_correction_turns_the_reference_into_the_sde_of_its_copy():
     torch.testing.assert_close(drift + reference.diffusion(t) * control, tuned.drift(t, x), rtol=1e-12, atol=1e-12)
 
 
+def test_a_residual_lets_a_denoiser_correction_learn_on_a_closed_form_eps_with_no_weights():
+    from rewardsde import DenoiserCorrection
+    from rewardsde.analytic import GaussianMixturePrior
+
+    reference = GaussianMixturePrior([0.5, 0.5], [[-1.0, 0.0], [1.0, 0.0]], [0.3, 0.3]).double()
+    assert not list(reference.network.parameters())
+    correction = DenoiserCorrection(residual_hidden=8)
+    ControlledSDE(reference, correction)
+    t, x = torch.tensor(0.4, dtype=torch.float64), torch.randn(5, 2, dtype=torch.float64)
+    drift, control = correction(t, x)
+    assert torch.equal(control, torch.zeros_like(x)) and torch.equal(drift, reference.drift(t, x))
+    assert correction.network.parameters() and all(p.requires_grad for p in correction.network.parameters())
+    with torch.no_grad():
+        correction.network.residual.head.bias.fill_(0.1)
+    s = 1.0 - t
+    _, control = correction(t, x)
+    # ε_θ = ε_pre + 0.1, so a = -√β(s)·0.1/σ_s in every coordinate
+    expected = -reference.schedule.beta(s).sqrt() * 0.1 / reference.schedule.sigma(s)
+    torch.testing.assert_close(control, expected.expand_as(x), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="residual_hidden"):
+        DenoiserCorrection(residual_hidden=0)
+
+
 def test_denoiser_correction_needs_a_reference_with_a_network():
     from rewardsde import DenoiserCorrection
 

@@ -80,6 +80,31 @@ def test_fitting_the_copy_reaches_the_tilted_law_at_its_analytic_kl():
     assert kl.mean().item() == pytest.approx(exact, abs=5 * kl.std().item() / 4000**0.5 + 1e-3)
 
 
+def test_rounds_chain_the_previous_target_and_a_fixed_reward_converges_to_its_alpha_tilt():
+    # φ_i = (r_i + β·φ_{i-1})/(α+β): round 0 tilts by r/(α+β); a constant reward's fixed point is r/α
+    objective = _objective(pool=64)
+    objective.beta, alpha = 3.0, ALPHA
+    objective.draw_pool()
+    r0 = objective.rewards.clone()
+    torch.testing.assert_close(objective.weights(), torch.softmax(r0 / (alpha + 3.0), 0))
+    objective.freeze_previous()
+    objective.reward = LinearReward([-0.5, 1.0]).double()
+    objective.rescore()
+    r1 = objective.rewards
+    expected = torch.softmax((r1 + 3.0 * r0 / (alpha + 3.0)) / (alpha + 3.0), 0)
+    torch.testing.assert_close(objective.weights(), expected, rtol=1e-12, atol=1e-15)
+    for _ in range(200):
+        objective.freeze_previous()
+    torch.testing.assert_close(objective.weights(), torch.softmax(r1 / alpha, 0), rtol=1e-9, atol=1e-12)
+
+
+def test_without_beta_freezing_changes_nothing():
+    objective = _objective(pool=64)
+    before = objective.weights()
+    objective.freeze_previous()
+    assert torch.equal(objective.weights(), before) and objective.previous is None
+
+
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="trains a DenoiserCorrection"):
         _objective(correction=NetworkCorrection(hidden=4))
@@ -92,6 +117,8 @@ def test_bad_settings_are_refused():
         objective("value", 4, 0)
     with pytest.raises(ValueError, match="alpha must be positive"):
         TiltedDenoisingObjective(objective.sampler, objective.reward, 0.0)
+    with pytest.raises(ValueError, match="beta non-negative"):
+        TiltedDenoisingObjective(objective.sampler, objective.reward, 1.0, beta=-0.5)
 
 
 @pytest.mark.parametrize("parameterisation", ["x0", "eps"])

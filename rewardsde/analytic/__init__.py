@@ -7,6 +7,7 @@ from .modes import ModeReward
 from .optimal import OptimalMixtureControl
 from .priors import GaussianMixturePrior
 from .rewards import LinearReward, QuadraticForm, QuadraticReward
+from .round_optima import RoundOptima, round_optima
 
 __all__ = [
     "BrownianPrior",
@@ -17,8 +18,10 @@ __all__ = [
     "OptimalMixtureControl",
     "QuadraticForm",
     "QuadraticReward",
+    "RoundOptima",
     "TargetDistance",
     "TiltedMixture",
+    "round_optima",
     "sliced_wasserstein",
     "target_distance",
     "target_distance_dict",

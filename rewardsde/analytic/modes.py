@@ -45,6 +45,11 @@ class ModeReward(nn.Module):
         value = (inside.to(self.heights) * self.heights).sum(1)
         return torch.where(inside.any(1), value, torch.full_like(value, float("nan"))).to(x.dtype)
 
+    def regions(self, x: Tensor) -> Tensor:
+        """The region of each sample: ``k`` inside ball ``k``, ``K`` when infeasible, ``(n,)`` long."""
+        inside = torch.cdist(x.flatten(1).to(self.centers), self.centers) <= self.radius
+        return torch.where(inside.any(1), inside.long().argmax(1), torch.full_like(inside[:, 0], len(self.centers), dtype=torch.long))
+
     def region_masses(self, law: GaussianMixture, grid: int = 4000) -> Tensor:
         """``P(‖X - c_k‖ ≤ ρ)`` for ``X ~ law`` (isotropic components, ``D = 2``), ``(K,)``.
 

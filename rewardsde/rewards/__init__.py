@@ -3,6 +3,7 @@ and reward models with uncertainty."""
 
 from .models import BootstrapReward, GreedyReward, RewardModel, ThompsonReward, UCBReward
 from .learning import learn_reward
+from .lab import LabOracle, LabelsPending, import_labels
 from .oracle import BudgetExhaustedError, Oracle
 from .protocol import Reward, evaluate_reward
 from .store import LabelStore
@@ -11,6 +12,8 @@ __all__ = [
     "BootstrapReward",
     "BudgetExhaustedError",
     "GreedyReward",
+    "LabOracle",
+    "LabelsPending",
     "LabelStore",
     "Oracle",
     "Reward",
@@ -18,5 +21,6 @@ __all__ = [
     "ThompsonReward",
     "UCBReward",
     "evaluate_reward",
+    "import_labels",
     "learn_reward",
 ]

@@ -55,3 +55,9 @@ def test_round_optima_follow_the_geometric_mixing_and_approach_the_alpha_tilt():
 def test_bad_settings_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ModeReward(**({"centers": MODES, "heights": [0.0, 1.0, 2.0]} | kwargs))
+
+
+def test_regions_name_the_ball_or_the_infeasible_rest():
+    reward = ModeReward(MODES, [0.0, 1.0, 2.0], radius=1.0)
+    x = torch.tensor([[-2.5, 0.0], [2.0, 0.9], [0.0, 3.4], [0.0, 0.0], [5.0, 5.0]])
+    assert reward.regions(x).tolist() == [0, 1, 2, 3, 3]

@@ -168,11 +168,3 @@ def test_the_tilted_estimator_rescores_its_pretrained_pool_after_each_refit(tmp_
         assert torch.allclose(second, module.reward(module.objective.samples).double())
 
 
-def test_the_tilted_estimator_refuses_a_kl_to_the_previous_round():
-    from rewardsde import DenoiserCorrection, PretrainedSDE
-    from tests.helpers.tiny_eps import TinyEps
-
-    with pytest.raises(ValueError, match="needs beta = 0, got 0.5"):
-        oracle = Oracle(ModeReward(MODES, [0.0, 1.0, 2.0], 1.0), budget=16)
-        SeikoModule(PretrainedSDE(TinyEps(), (2,)), DenoiserCorrection(), oracle, GreedyReward(heads=2, hidden=8),
-                    round_sizes=[8], alpha=0.5, beta=0.5, estimator="tilted", learn_initial=False)
