@@ -164,6 +164,17 @@ def run(task: str, method: str, seed: int, store: Path, extra: list[str] = ()) -
     return rows
 
 
+def optimisation_errors(rows: list[dict]) -> None:
+    """Add ``optimisation_error = (learned optimum - genuine) / (learned optimum - pretrained)`` to each row
+    after a round: the share of the gain that exact fine-tuning toward the learned rewards would make over
+    the pretrained model and that fine-tuning missed (negative: it went past the learned optimum)."""
+    start = {(r["task"], r["method"], r["seed"]): r["genuine"] for r in rows if r["queries"] == 0}
+    for r in rows:
+        if r["queries"]:
+            gain = r["learned_optimum"] - start[r["task"], r["method"], r["seed"]]
+            r["optimisation_error"] = (r["learned_optimum"] - r["genuine"]) / gain if gain > 0 else None
+
+
 def table(rows: list[dict], task: str) -> str:
     """Per method at the final budget: genuine reward, the optima, optimisation error, coverage."""
     from _common import markdown_table, mean_se
@@ -174,12 +185,28 @@ def table(rows: list[dict], task: str) -> str:
         mine = [r for r in rows if r["task"] == task and r["method"] == method and r["queries"] == final]
         lines.append([method, final, mean_se([r["genuine"] for r in mine]),
                       mean_se([r["learned_optimum"] for r in mine]), mine[0]["optimum"],
+                      mean_se([r["optimisation_error"] for r in mine], "{:.2f}"),
                       mean_se([r["tv_to_learned_optimum"] for r in mine], "{:.2f}"),
                       mean_se([r["coverage"] for r in mine], "{:.2f}"), mean_se([r["bonus"] for r in mine], "{:.2f}"),
                       mean_se([r["shares"][-2] for r in mine], "{:.2f}")])
     seeds = len({r["seed"] for r in rows if r["task"] == task})
     return markdown_table(["method", "queries", f"genuine ({seeds} seeds)", "learned optimum", "optimum",
-                           "TV to learned optimum", "coverage", "bonus", "share of best mode"], lines)
+                           "optimisation error", "TV to learned optimum", "coverage", "bonus", "share of best mode"],
+                          lines)
+
+
+def round_table(rows: list[dict], task: str) -> str:
+    """Optimisation error and coverage after each round, per adaptive method (mean ± s.e. over seeds)."""
+    from _common import markdown_table, mean_se
+
+    budgets = sorted({r["queries"] for r in rows if r["task"] == task and r["method"] in REWARD_MODELS and r["queries"]})
+    lines = []
+    for method in [m for m in dict.fromkeys(r["method"] for r in rows if r["task"] == task) if m in REWARD_MODELS]:
+        mine = [r for r in rows if r["task"] == task and r["method"] == method]
+        lines.append([method] + [
+            mean_se([r["optimisation_error"] for r in mine if r["queries"] == q], "{:.2f}") + " / "
+            + mean_se([r["coverage"] for r in mine if r["queries"] == q], "{:.2f}") for q in budgets])
+    return markdown_table(["optimisation error / coverage", *(f"after {q} queries" for q in budgets)], lines)
 
 
 def figure(rows: list[dict], path: Path) -> None:
@@ -235,6 +262,14 @@ def tune(options) -> None:
         Path(options.out).with_name("seiko_feedback_tuning.json").write_text(json.dumps(rows, indent=1) + "\n")
 
 
+def report(rows: list[dict], tasks: list[str]) -> None:
+    """Print, per task, the final-budget table and the per-round optimisation error and coverage."""
+    optimisation_errors(rows)
+    for task in tasks:
+        print(f"\n{task}\n" + table([r for r in rows if r["queries"] > 0], task))
+        print("\n" + round_table(rows, task))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
@@ -249,10 +284,18 @@ def main() -> None:
     parser.add_argument("--scratch", type=Path, default=Path("lightning_logs") / "seiko_feedback")
     parser.add_argument("--tune", action="store_true",
                         help=f"instead: UCB's C and drift steps on seeds {TUNING_SEEDS} (seiko_feedback_tuning.json)")
+    parser.add_argument("--from-json", type=Path, metavar="ROUNDS_JSON",
+                        help="only print the tables and draw the figure from a saved *_rounds.json")
     options = parser.parse_args()
     options.scratch.mkdir(parents=True, exist_ok=True)
     if options.tune:
         return tune(options)
+    if options.from_json:
+        rows = json.loads(options.from_json.read_text())
+        report(rows, sorted({r["task"] for r in rows}, key=list(TASKS).index))
+        if options.figure:
+            figure(rows, Path(options.figure))
+        return None
     jobs = []
     with ProcessPoolExecutor(options.workers) as pool:
         for seed in options.seeds:
@@ -262,8 +305,7 @@ def main() -> None:
                     store.unlink(missing_ok=True)
                     jobs.append(pool.submit(run, task, method, seed, store, options.set))
     rows = [row for job in jobs for row in job.result()]
-    for task in options.tasks:
-        print(f"\n{task}\n" + table([r for r in rows if r["queries"] > 0], task))
+    report(rows, options.tasks)
     if options.out:
         options.out = Path(options.out)
         keys = ("task", "method", "seed", "queries", "genuine", "optimum")

@@ -206,3 +206,26 @@ def test_a_label_store_of_another_instance_is_one_line(tmp_path):
                    "--trainer.fast_dev_run=true"], tmp_path)
     _fails_in_one_line(result, "labels.jsonl holds labels of another instance",
                        f"instance.random_seed={seed + 1}", f"instance.random_seed={seed}")
+
+
+def test_a_lab_run_stops_takes_the_labels_and_resumes_with_the_same_command(tmp_path):
+    fit = [str(BIN / "rewardsde"), "fit", "--config", str(ROOT / "configs" / "seiko_lab.yaml"),
+           "--model.init_args.drift_steps=2", "--model.init_args.pool=256", "--trainer.callbacks.init_args.samples=16",
+           "--trainer.callbacks.init_args.every_n_steps=2"]
+    first = _run(fit, tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "round 0: 32 designs wait for labels" in first.stderr + first.stdout
+    lab = tmp_path / "lab" / "seiko_explore"
+    ids = [line.split(",")[0] for line in (lab / "queries" / "round_0.csv").read_text().splitlines()[1:]]
+    assert len(ids) == 32 and (lab / "state.ckpt").is_file()
+    (tmp_path / "bad.csv").write_text(f"id,label\n{ids[0]},0.5\n{ids[1]},high\n")
+    bad = _run([str(BIN / "rewardsde"), "seiko", "import-labels", str(lab), "bad.csv"], tmp_path)
+    assert bad.returncode == 2 and "bad.csv:3: label 'high'" in bad.stderr and not (lab / "labels.jsonl").exists()
+    (tmp_path / "labels.csv").write_text("id,label\n" + "".join(f"{i},{0.1 * k}\n" for k, i in enumerate(ids[1:]))
+                                         + f"{ids[0]},failed\n")
+    imported = _run([str(BIN / "rewardsde"), "seiko", "import-labels", str(lab), "labels.csv"], tmp_path)
+    assert imported.returncode == 0 and "stored 31 labels and 1 failed designs" in imported.stdout
+    second = _run(fit, tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "resuming the lab run" in second.stderr and "round 1: 32 designs wait" in second.stderr + second.stdout
+    assert len((lab / "sent.jsonl").read_text().splitlines()) == 64
