@@ -14,7 +14,7 @@ from rewardsde.phases import PhaseSchedule
 from rewardsde.reference import ReferenceSDE
 from lightning.pytorch.utilities import rank_zero_info
 
-from rewardsde.rewards import Oracle, RewardModel
+from rewardsde.rewards import LabelStore, Oracle, RewardModel
 from rewardsde.rewards.lab import LabelsPending, LabOracle
 from rewardsde.rounds import SeikoRound
 from rewardsde.tilted import TiltedDenoisingObjective
@@ -123,6 +123,11 @@ class SeikoModule(ControlModule):
         path = self.oracle.store_path if lab else (
             self.hparams.label_store or Path(self.trainer.log_dir or self.trainer.default_root_dir) / "labels.jsonl")
         self.oracle.open(path, write=self.trainer.is_global_zero)
+        world = self.trainer.world_size
+        if world > 1:  # each rank's own answers, stored before the gather (see _query); merged on every start
+            for rank in range(world):
+                self.oracle.store.merge_file(_rank_file(path, rank))
+            self._answers = self._answer_store(_rank_file(path, self.trainer.global_rank))
         if stage != "fit":
             return
         if self.oracle.spent > self.oracle.budget:
@@ -162,15 +167,23 @@ class SeikoModule(ControlModule):
         if isinstance(self.oracle, LabOracle) and not self.waiting_for_lab:
             self.oracle.checkpoint.unlink(missing_ok=True)  # done: a later run starts afresh, with every label stored
 
+    def _answer_store(self, path: Path) -> LabelStore:
+        """This rank's own label file (a test overrides it to die right after a write)."""
+        return LabelStore(path, write=True, fingerprint=self.oracle.store.fingerprint)
+
     def _query(self, x: Tensor) -> Tensor:
         """Labels of this rank's samples ``x`` under DDP: each rank buys its own unknown
-        rows, and every rank records the gathered labels (rank 0 writes)."""
+        rows and appends them to its own file ``<store>.rank<r>.jsonl`` before the gather,
+        so a run that dies between a rank's answers and the gather finds them on resuming
+        (every rank file is merged at start-up) and buys nothing twice; every rank then
+        records the gathered labels (rank 0 writes the main store)."""
         stored, known = self.oracle.store.lookup(x)
         unknown = int((~known).sum())
         self.oracle.check_budget(int(self.all_gather(torch.tensor(unknown, device=self.device)).sum()))
         y, feasible = stored.clone(), torch.ones_like(known)
         if unknown:
             y[~known], feasible[~known] = self.oracle.ask(x[~known])
+            self._answers.add(x[~known], y[~known], feasible[~known])  # durable before the gather
         gathered = [self.all_gather(t.to(self.device)).flatten(0, 1) for t in (x, y, feasible.long(), (~known).long())]
         all_x, all_y, all_feasible, new = gathered
         new = new.bool()
@@ -188,3 +201,9 @@ class SeikoModule(ControlModule):
         self.oracle.load_state_dict(checkpoint["seiko_labels"])
         if isinstance(self.objective, TiltedDenoisingObjective):
             self.objective.previous = checkpoint.get("seiko_previous_log_weights")
+
+
+def _rank_file(path: str | Path, rank: int) -> Path:
+    """``labels.jsonl`` -> ``labels.rank1.jsonl``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.rank{rank}{path.suffix}")

@@ -89,3 +89,43 @@ def test_two_ranks_of_the_tilted_estimator_weight_one_pool_alike(tmp_path):
     assert torch.equal(ranks[0]["rewards"], ranks[1]["rewards"])
     for name, value in ranks[0]["copy"].items():
         assert torch.equal(value, ranks[1]["copy"][name]), name
+
+
+def _ddp_run(out, kill, checkpoint=None):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    helper = Path(__file__).resolve().parents[1] / "helpers" / "seiko_ddp_run.py"
+    command = [sys.executable, str(helper), str(out), "1" if kill else "0"] + ([str(checkpoint)] if checkpoint else [])
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=root,
+                          env={**__import__("os").environ, "PYTHONPATH": str(root)})
+
+
+def _labels(path):
+    return sorted(json.dumps([json.loads(line)["x"], json.loads(line)["y"]]) for line in path.read_text().splitlines()
+                  if "fingerprint" not in line)
+
+
+def test_two_ranks_killed_between_their_answers_and_the_gather_buy_nothing_twice(tmp_path):
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    whole.mkdir(), broken.mkdir()
+    uninterrupted = _ddp_run(whole, kill=False)
+    assert uninterrupted.returncode == 0, uninterrupted.stderr[-3000:]
+    killed = _ddp_run(broken, kill=True)
+    assert killed.returncode != 0
+    calls = [int(n) for n in (broken / "calls.txt").read_text().split()]
+    assert sum(calls) == 16  # both ranks answered round 2 (4 + 4 after the 8 of round 1), and died before the gather
+    assert len((broken / "labels.jsonl").read_text().splitlines()) == 8  # the main store never saw round 2
+    resumed = _ddp_run(broken, kill=False, checkpoint=broken / "ckpt" / "last.ckpt")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert sum(int(n) for n in (broken / "calls.txt").read_text().split()) == 24 == \
+        sum(int(n) for n in (whole / "calls.txt").read_text().split())
+    assert _labels(broken / "labels.jsonl") == _labels(whole / "labels.jsonl")
+    assert len(set(_labels(broken / "labels.jsonl"))) == 24
+    expected = torch.load(whole / "final.pt", weights_only=True)
+    got = torch.load(broken / "final.pt", weights_only=True)
+    for part in ("reward", "correction"):
+        for name, value in expected[part].items():
+            assert torch.equal(got[part][name], value), (part, name)
