@@ -12,7 +12,7 @@ is saved with the :class:`SequenceDomain` of its data and loaded as a
 build the rewards of its domain from the saved directory.
 """
 
-from .domain_reward import GenuineReward, domain_reward
+from .domain_reward import DesignText, GenuineReward, domain_reward
 from .ehrlich import EhrlichReward
 from .metadata import EhrlichInstance, MosesSubset, SequenceDomain
 from .molecules import MoleculeReward, molecule, qed, sa_score, scores
@@ -28,6 +28,7 @@ from .sequence_sde import SequenceSDE
 __all__ = [
     "PAD",
     "PMO_TASKS",
+    "DesignText",
     "EhrlichInstance",
     "EhrlichReward",
     "GenuineReward",

@@ -1,4 +1,4 @@
-"""The genuine reward of the data a sequence model was pretrained on, read from its saved directory."""
+"""The genuine reward of the data a sequence model was pretrained on, and its designs as text, from its saved directory."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from torch import Tensor, nn
 from .ehrlich import EhrlichReward
 from .metadata import EhrlichInstance, SequenceDomain
 from .molecules import MoleculeReward
+from .onehot import check_one_hot_shape
 from .selfies_alphabet import SelfiesAlphabet
 from .sequence_eps import read_domain
 
@@ -59,3 +60,30 @@ class GenuineReward(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.reward(x)
+
+
+class DesignText:
+    """The readable form of a saved sequence model's designs, for a lab's query sheet.
+
+    ``x (batch, num_states, length) -> batch`` strings: the SMILES of each molecule for a
+    MOSES model (its SELFIES alphabet, argmax-decoded), the sequence for an Ehrlich model
+    (:func:`rewardsde.rewards.lab.describe_design`: letters for up to 20 states). Give it as
+    the ``describe`` of a :class:`rewardsde.rewards.LabOracle`.
+
+    Args:
+        path: a directory written by :meth:`SequenceEps.save_pretrained`.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.domain = read_domain(path)
+        instance = self.domain.instance
+        self.alphabet = (SelfiesAlphabet(instance.tokens, self.domain.length)
+                         if not isinstance(instance, EhrlichInstance) else None)
+
+    def __call__(self, x: Tensor) -> list[str]:
+        check_one_hot_shape(x, self.domain.num_states, self.domain.length, owner=f"the {self.domain.domain} model")
+        if self.alphabet is not None:
+            return self.alphabet.decode(x)
+        from ..rewards.lab import describe_design
+
+        return describe_design(x)

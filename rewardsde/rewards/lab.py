@@ -63,7 +63,8 @@ class LabOracle(Oracle):
         directory: the run's lab directory (queries, ledger, labels, checkpoint).
         budget: the most designs that may ever be sent out.
         infeasible_value: the label of a failed design.
-        describe: ``x (n, ...) -> n strings`` for the CSV; default :func:`describe_design`.
+        describe: ``x (n, ...) -> n strings`` for the CSV; default :func:`describe_design`
+            (:class:`rewardsde.domains.DesignText` gives a saved model's SMILES or sequences).
     """
 
     def __init__(self, directory: str, budget: int, infeasible_value: float = -1.0,

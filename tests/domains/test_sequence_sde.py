@@ -11,7 +11,7 @@ from rewardsde.domains import (
     one_hot,
     read_domain,
 )
-from tests.helpers.tiny_sequences import save_ehrlich_model, save_moses_model
+from tests.helpers.tiny_sequences import save_ehrlich_model, save_moses_model, save_sequence_model
 
 
 def test_save_and_load_round_trip_gives_the_same_eps_schedule_and_domain(tmp_path, generator):
@@ -65,3 +65,18 @@ def test_a_diffusers_pipeline_directory_is_named(tmp_path):
     save_ddpm_pipeline(tmp_path / "digits")
     with pytest.raises(ValueError, match=r"holds a diffusers pipeline \(model_index.json\), not a sequence model"):
         SequenceSDE(str(tmp_path / "digits"))
+
+
+def test_design_text_gives_a_lab_smiles_or_sequences(tmp_path):
+    from rewardsde.domains import DesignText, MosesSubset, SelfiesAlphabet
+
+    ehrlich = DesignText(str(save_ehrlich_model(tmp_path / "ehrlich")))
+    states = torch.tensor([[0, 1, 2, 19] * 8])
+    assert ehrlich(one_hot(states, 20)) == ["ACDY" * 8]
+    tokens = ("[nop]", "[C]", "[O]", "[N]", "[=C]", "[Ring1]", "[=Branch1]")
+    domain = SequenceDomain(len(tokens), 12, MosesSubset(tokens, size=100, seed=0))
+    molecules = DesignText(str(save_sequence_model(tmp_path / "moses", domain)))
+    x = SelfiesAlphabet(tokens, 12).encode(["CCO", "CN"])
+    assert molecules(x) == ["CCO", "CN"]
+    with pytest.raises(ValueError, match="the ehrlich model"):
+        ehrlich(one_hot(states[:, :5], 20))
