@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
+from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor
 
 from rewardsde.corrections import DriftCorrection
 from rewardsde.phases import PhaseSchedule
 from rewardsde.reference import ReferenceSDE
-from lightning.pytorch.utilities import rank_zero_info
-
 from rewardsde.rewards import LabelStore, Oracle, RewardModel
 from rewardsde.rewards.lab import LabelsPending, LabOracle
 from rewardsde.rounds import SeikoRound

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from .oracle import Oracle
-from .store import LabelStore, row_key
+from .store import LabelStore, json_lines, row_key
 
 FAILED = "failed"
 AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
@@ -144,17 +144,13 @@ def read_ledger(directory: Path) -> dict[str, dict]:
     """The designs sent out from ``directory``, by id, in the order sent."""
     path = Path(directory) / "sent.jsonl"
     sent: dict[str, dict] = {}
-    if path.exists():
-        with open(path, encoding="utf-8") as file:
-            for number, line in enumerate(file, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                    sent[record["id"]] = record
-                except (ValueError, KeyError, TypeError):
-                    if line.endswith("\n"):  # a last line cut short by a crash was never sent out
-                        raise ValueError(f"{path}:{number}: unreadable ledger line") from None
+    for number, line in json_lines(path) if path.exists() else ():
+        try:
+            record = json.loads(line)
+            sent[record["id"]] = record
+        except (ValueError, KeyError, TypeError):
+            if line.endswith("\n"):  # a last line cut short by a crash was never sent out
+                raise ValueError(f"{path}:{number}: unreadable ledger line") from None
     return sent
 
 

@@ -47,6 +47,14 @@ def _short(value: object) -> str:
     return text if len(text) <= 40 else f"{text[:36]} ...{text[-1]}"
 
 
+def json_lines(path: Path):
+    """``(line number, line)`` for every non-blank line of a JSON-lines file, numbered from 1."""
+    with open(path, encoding="utf-8") as file:
+        for number, line in enumerate(file, start=1):
+            if line.strip():
+                yield number, line
+
+
 def row_key(x: Tensor) -> bytes:
     """The exact identity of one sample: the bytes of its float64 values (shape included)."""
     row = x.detach().to("cpu", torch.float64).contiguous()
@@ -121,21 +129,18 @@ class LabelStore:
         """Add the labels of ``path`` once its fingerprint is checked; returns the keys
         of every readable line and whether the file carries a fingerprint."""
         records, fingerprints = [], []
-        with open(path, encoding="utf-8") as file:
-            for number, line in enumerate(file, start=1):
-                if not line.strip():
+        for number, line in json_lines(path):
+            try:
+                record = json.loads(line)
+                if isinstance(record, dict) and record.keys() == {FINGERPRINT}:
+                    fingerprints.append(record[FINGERPRINT])
                     continue
-                try:
-                    record = json.loads(line)
-                    if isinstance(record, dict) and record.keys() == {FINGERPRINT}:
-                        fingerprints.append(record[FINGERPRINT])
-                        continue
-                    x = torch.tensor(record["x"], dtype=torch.float64).reshape(record["shape"])
-                    y, feasible = float(record["y"]), bool(record["feasible"])
-                except (ValueError, KeyError, TypeError, RuntimeError) as error:
-                    warnings.warn(f"{path}:{number}: unreadable label line skipped ({error}); the other lines are kept")
-                    continue
-                records.append((x, y, feasible))
+                x = torch.tensor(record["x"], dtype=torch.float64).reshape(record["shape"])
+                y, feasible = float(record["y"]), bool(record["feasible"])
+            except (ValueError, KeyError, TypeError, RuntimeError) as error:
+                warnings.warn(f"{path}:{number}: unreadable label line skipped ({error}); the other lines are kept")
+                continue
+            records.append((x, y, feasible))
         for fingerprint in fingerprints:
             self.check_fingerprint(fingerprint, f"label store {path}")
         keys = set()

@@ -185,3 +185,16 @@ def test_a_resumed_lab_run_ends_where_an_in_process_run_with_the_same_labels_end
     assert torch.equal(lab_ok[order], ref_ok[ref_order])
     for (name, got), expected in zip(lab_run.state_dict().items(), in_process.state_dict().values()):
         torch.testing.assert_close(got, expected, rtol=1e-6, atol=1e-7, msg=name)
+
+
+def test_a_ledger_line_cut_by_a_crash_was_never_sent_and_is_dropped(tmp_path):
+    lab, ids, x = _sent_lab(tmp_path)
+    ledger = tmp_path / "lab" / "sent.jsonl"
+    with open(ledger, "a") as file:
+        file.write('{"id": "cut", "round"')  # the crash came mid-line, before the CSV was written
+    again = LabOracle(tmp_path / "lab", budget=10)
+    assert again.spent == 4
+    with pytest.raises(LabelsPending):
+        again.query(torch.tensor([[9.0, 9.0]]), round_index=1)
+    assert again.spent == 5 and len(LabOracle(tmp_path / "lab", budget=10).sent) == 5
+    assert all(line.endswith("}") for line in ledger.read_text().splitlines())
