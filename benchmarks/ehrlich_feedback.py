@@ -3,7 +3,7 @@
 SEIKO (:class:`rewardsde.SeikoRound` around :class:`rewardsde.TiltedDenoisingObjective`, the
 ``estimator: tilted`` of ``SeikoModule``): rounds of ``--rounds`` labels bought on samples of
 the current model, a reward model refitted on every label so far (4 dilated 1-D CNNs on the
-decoded sequence; ``ucb``: :class:`UCBReward` with C = 0.1, ``greedy``: :class:`GreedyReward`),
+decoded sequence; ``ucb``: :class:`UCBReward` with C = ``--c``, 0.1 by default, ``greedy``: :class:`GreedyReward`),
 then ``--steps`` steps of weighted denoising toward ``p_pre·exp((r̂+ĝ)/α)`` on one pool of
 pretrained samples (α = 0.03, the α of ``configs/elegant_ehrlich.yaml``; batch 128, AdamW 2e-3,
 cosine decay restarted every round). The GA is holo's ``DiscreteEvolution`` from samples of the
@@ -59,7 +59,7 @@ def seiko(path: str, method: str, seed: int, args) -> list[dict]:
     torch.manual_seed(seed)
     sde, genuine = SequenceSDE(path), GenuineReward(path)
     oracle = Oracle(GenuineReward(path), budget=sum(args.rounds), infeasible_value=0.0, seed=seed)
-    model = UCBReward(c=0.1, **MODEL) if method == "ucb" else GreedyReward(**MODEL)
+    model = UCBReward(c=args.c, **MODEL) if method == "ucb" else GreedyReward(**MODEL)
     model.build(tuple(sde.event_shape))
     sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
     objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed)
@@ -68,7 +68,8 @@ def seiko(path: str, method: str, seed: int, args) -> list[dict]:
     for _ in tilted_seiko_rounds(rounds, objective, len(args.rounds), args.steps, args.lr, seed):
         scores = evaluate(sampler, model, genuine, 256, seed=10**6 + seed)
         labels = oracle.store.tensors()[1]
-        rows.append(dict(method=f"SEIKO ({method})", seed=seed, queries=oracle.spent, best=labels.max().item(),
+        name = method if method != "ucb" or args.c == 0.1 else f"ucb, C = {args.c:g}"
+        rows.append(dict(method=f"SEIKO ({name})", seed=seed, queries=oracle.spent, best=labels.max().item(),
                          mean=scores["genuine"], feasible=scores["feasible"], diversity=scores["hamming"]))
         print(json.dumps(rows[-1]), flush=True)
     return rows
@@ -131,6 +132,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=["ucb", "greedy", "ga"], choices=["ucb", "greedy", "ga"])
     parser.add_argument("--rounds", type=int, nargs="+", default=[512, 512, 1024])
     parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--c", type=float, default=0.1, help="UCB's width C (rows other than 0.1 are named with it)")
     parser.add_argument("--alpha", type=float, default=0.03)
     parser.add_argument("--pool", type=int, default=8192)
     parser.add_argument("--lr", type=float, default=2e-3)
