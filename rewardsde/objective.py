@@ -129,6 +129,11 @@ class ElegantObjective:
         """``α + β``, the temperature of the target and the scale of the value."""
         return self.alpha + self.beta
 
+    def freeze_previous(self) -> None:
+        """Freeze the current controls as ``a_prev`` (SEIKO, as a round starts); a no-op without them."""
+        if self.sampler.controlled.previous is not None:
+            self.sampler.freeze_previous()
+
     def penalty(self, solution: Solution) -> Tensor:
         """``α∫½‖a‖²dt + β∫½‖a - a_prev‖²dt`` per path, ``(n,)``."""
         cost = self.alpha * solution.running_cost

@@ -72,8 +72,6 @@ class SeikoRound:
     ) -> None:
         if not isinstance(objective.reward, RewardModel):
             raise ValueError(f"a SEIKO round refits a RewardModel, not {type(objective.reward).__name__}")
-        if isinstance(objective, ElegantObjective) and objective.beta > 0 and objective.sampler.controlled.previous is None:
-            raise ValueError(f"a SEIKO round with beta={objective.beta} needs a sampler built with previous=True")
         round_sizes = [int(n) for n in round_sizes]
         check_rounds(round_sizes, oracle.budget)
         self.objective, self.oracle, self.round_sizes, self.seed = objective, oracle, round_sizes, seed
@@ -96,10 +94,7 @@ class SeikoRound:
         if not 0 <= index < len(self.round_sizes):
             raise ValueError(f"round index must lie in [0, {len(self.round_sizes)}), got {index}")
         sampler = self.objective.sampler
-        if sampler.controlled.previous is not None:
-            sampler.freeze_previous()
-        if isinstance(self.objective, TiltedDenoisingObjective):
-            self.objective.freeze_previous()
+        self.objective.freeze_previous()
         if batch is None:
             x = sampler.rollout(self.round_sizes[index] // shards, seed=self.batch_seed(index, rank)).x
         else:

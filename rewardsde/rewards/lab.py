@@ -93,8 +93,7 @@ class LabOracle(Oracle):
 
     def sent_batch(self, round_index: int) -> Tensor | None:
         """The designs sent out for round ``round_index``, in the order they were sent, or ``None``."""
-        rows = [torch.tensor(r["x"], dtype=torch.float64).reshape(r["shape"])
-                for r in self.sent.values() if r["round"] == round_index]
+        rows = [_design(r) for r in self.sent.values() if r["round"] == round_index]
         return torch.stack(rows) if rows else None
 
     def query(self, x: Tensor, round_index: int = 0) -> Tensor:
@@ -187,7 +186,7 @@ def import_labels(directory: str | Path, *paths: str | Path) -> ImportReport:
         raise ValueError(f"{directory} has sent no designs out (no sent.jsonl): is it a lab run's directory?")
     infeasible_value = json.loads((directory / "lab.json").read_text())["infeasible_value"]
     store = LabelStore(directory / "labels.jsonl" if (directory / "labels.jsonl").exists() else None, write=False)
-    answers: dict[str, tuple[float, bool, str]] = {}
+    answers: dict[str, tuple[float, bool, str, str]] = {}  # id -> (value, feasible, text, file:line)
     problems, known_ids = [], 0
     for path in map(Path, paths):
         with open(path, newline="", encoding="utf-8") as file:
@@ -212,15 +211,14 @@ def import_labels(directory: str | Path, *paths: str | Path) -> ImportReport:
                         problems.append(f"{where}: label {text!r} of {key} is not a finite number or '{FAILED}'")
                         continue
                 if key in answers and answers[key][:2] != (value, feasible):
-                    problems.append(f"{where}: {key} is labelled {text!r} here and {answers[key][2]!r} before")
+                    problems.append(f"{where}: {key} is labelled {text!r} here and {answers[key][2]!r} at "
+                                    f"{answers[key][3]}")
                     continue
-                answers[key] = (value, feasible, f"{text} at {where}")
-    for key, (value, feasible, origin) in answers.items():
-        x = _design(sent[key])
-        stored, found = store.lookup(x[None])
+                answers[key] = (value, feasible, text, where)
+    for key, (value, _, text, where) in answers.items():
+        stored, found = store.lookup(_design(sent[key])[None])
         if found.item() and float(stored) != value:
-            problems.append(f"{origin.split(' at ')[1]}: {key} is already stored with the label {float(stored)!r}, "
-                            f"not {origin.split(' at ')[0]!r}")
+            problems.append(f"{where}: {key} is already stored with the label {float(stored)!r}, not {text!r}")
     if problems and known_ids == 0:
         raise ValueError(f"no id in {', '.join(map(str, paths))} was sent out from {directory}: "
                          "is this labels file for another run?")
@@ -228,7 +226,7 @@ def import_labels(directory: str | Path, *paths: str | Path) -> ImportReport:
         raise ValueError(f"nothing was stored; fix these {len(problems)} lines and import again:\n  " + "\n  ".join(problems))
     store.open(directory / "labels.jsonl", write=True)
     report = ImportReport()
-    for key, (value, feasible, _) in answers.items():
+    for key, (value, feasible, _, _) in answers.items():
         added = store.add(_design(sent[key])[None], torch.tensor([value], dtype=torch.float64), torch.tensor([feasible]))
         if not added:
             report.unchanged += 1

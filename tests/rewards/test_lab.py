@@ -96,7 +96,7 @@ def test_a_lab_answering_out_of_order_in_parts_with_a_failure_and_a_corrupt_line
 @pytest.mark.parametrize("rows, message", [
     ("another", "no id in .* was sent out .* another run"),
     ("unknown", r"bad.csv:3: id 'feedfacefeedface' was never sent out"),
-    ("twice", r"bad.csv:3: .* is labelled '2.0' here and '1.0 at .*bad.csv:2' before"),
+    ("twice", r"bad.csv:3: .* is labelled '2.0' here and '1.0' at .*bad.csv:2"),
     ("stored", r"bad.csv:2: .* is already stored with the label 1.0, not '3.0'"),
     ("inf", r"label 'inf' .* is not a finite number"),
 ])
