@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Callable
 
 import torch
 from exactness import TASKS
@@ -26,6 +27,7 @@ from exactness import TASKS
 from rewardsde import AdjointMatchingObjective, DenoiserCorrection, ElegantObjective, FineTunedSampler, NetworkCorrection, PhaseSchedule
 from rewardsde.analytic import OptimalMixtureControl
 from rewardsde.analytic.distances import mixture_weight_tv
+from rewardsde.objective import Loss
 from rewardsde.solve import trajectory
 
 
@@ -47,9 +49,65 @@ def control_error(sampler: FineTunedSampler, exact: OptimalMixtureControl, n: in
     return errors
 
 
+class NoiselessMatching:
+    """Adjoint Matching's regression with its target replaced by its conditional mean, the exact
+    control ``a*(t_k, x_k)``: same on-policy Euler paths, same batch and times. A diagnostic
+    only (it needs the answer), to separate the target's noise from everything else."""
+
+    def __init__(self, sampler: FineTunedSampler, exact: OptimalMixtureControl, time_samples: int) -> None:
+        self.sampler, self.exact, self.time_samples = sampler, exact, time_samples
+
+    def __call__(self, phase: str, n: int, seed: int) -> Loss:
+        sampler, steps = self.sampler, self.sampler.steps
+        reference = sampler.reference
+        with torch.no_grad():
+            path, _ = trajectory(sampler.controlled, sampler.start(n, seed=seed), steps, seed=seed + 1)
+        chosen = torch.randperm(steps, generator=torch.Generator().manual_seed(seed + 2))[: self.time_samples]
+        errors = []
+        for k in chosen.tolist():
+            t = torch.tensor(reference.t0 + (reference.t1 - reference.t0) * k / steps)
+            with torch.no_grad():
+                target = self.exact(t, path[k])[1]
+            errors.append((sampler.controlled.correction(t, path[k])[1] - target).pow(2).sum(1))
+        return Loss(torch.stack(errors).mean(), {})
+
+
+def train(method: str, task: str = "gmm5", steps: int = 1500, batch: int = 512, hidden: int = 128, lr: float = 3e-3,
+          weight_decay: float = 0.01, solver_steps: int = 40, times: int = 10, seed: int = 1,
+          correction: str = "network", every: int = 0,
+          report: Callable[[int, FineTunedSampler], None] | None = None) -> FineTunedSampler:
+    """Fit ``method`` (``"am"``, ``"elegant"`` or ``"am-noiseless"``, :class:`NoiselessMatching`) on ``task`` with AdamW and the drift phase's
+    cosine decay; ``report(step, sampler)`` every ``every`` steps. Returns the fine-tuned sampler."""
+    torch.manual_seed(seed)
+    spec = TASKS[task]
+    prior, reward, alpha = spec["prior"](), spec["reward"](), spec["alphas"][0]
+    network = NetworkCorrection(hidden=hidden) if correction == "network" else DenoiserCorrection(residual_hidden=hidden)
+    sampler = FineTunedSampler(prior, network, steps=solver_steps, method="euler", backend="direct")
+    if method == "am":
+        objective = AdjointMatchingObjective(sampler, reward, alpha, time_samples=times)
+    elif method == "am-noiseless":
+        exact = OptimalMixtureControl(reward, alpha)
+        exact.attach(prior)
+        objective = NoiselessMatching(sampler, exact, times)
+    else:
+        objective = ElegantObjective(sampler, reward, alpha=alpha)
+    schedule = PhaseSchedule(drift_steps=steps)
+    optimizer = torch.optim.AdamW(network.parameters(), lr=lr, weight_decay=weight_decay)
+    decay = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: schedule.phase_lr_factor("drift", k))
+    for step in range(steps):
+        loss = objective("drift", n=batch, seed=10_000 * seed + step)
+        optimizer.zero_grad()
+        loss.value.backward()
+        optimizer.step()
+        decay.step()
+        if report is not None and every and (step + 1) % every == 0:
+            report(step + 1, sampler)
+    return sampler
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("method", choices=["am", "elegant"])
+    parser.add_argument("method", choices=["am", "elegant", "am-noiseless"])
     parser.add_argument("--task", default="gmm5", choices=[name for name in TASKS if name != "gaussian"])
     parser.add_argument("--steps", type=int, default=1500, help="drift steps")
     parser.add_argument("--batch", type=int, default=512)
@@ -64,40 +122,25 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    torch.manual_seed(args.seed)
-    task = TASKS[args.task]
-    prior, reward, alpha = task["prior"](), task["reward"](), task["alphas"][0]
+    spec = TASKS[args.task]
+    prior, reward, alpha = spec["prior"](), spec["reward"](), spec["alphas"][0]
     target = prior.tilted(reward, alpha)
-    if args.correction == "network":
-        correction = NetworkCorrection(hidden=args.hidden)
-    else:
-        correction = DenoiserCorrection(residual_hidden=args.hidden)
-    sampler = FineTunedSampler(prior, correction, steps=args.solver_steps, method="euler", backend="direct")
-    if args.method == "am":
-        objective = AdjointMatchingObjective(sampler, reward, alpha, time_samples=args.times)
-    else:
-        objective = ElegantObjective(sampler, reward, alpha=alpha)
     exact = OptimalMixtureControl(reward, alpha)  # closed form on every task here: compare with it
     exact.attach(prior)
-    schedule = PhaseSchedule(drift_steps=args.steps)
-    optimizer = torch.optim.AdamW(correction.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    decay = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: schedule.phase_lr_factor("drift", k))
     start = time.perf_counter()
     print(f"target weights {[round(w, 3) for w in target.weights.tolist()]}")
-    for step in range(args.steps):
-        loss = objective("drift", n=args.batch, seed=10_000 * args.seed + step)
-        optimizer.zero_grad()
-        loss.value.backward()
-        optimizer.step()
-        decay.step()
-        if (step + 1) % args.every == 0:
-            with torch.no_grad():
-                x = sampler.sample(4096, seed=99)
-            weights = [round(w, 3) for w in target.responsibilities(x).mean(0).tolist()]
-            print(f"{args.method} step {step + 1}: weight TV {mixture_weight_tv(x, target).item():.4f}, "
-                  f"weights {weights}, {time.perf_counter() - start:.0f} s", flush=True)
-            print("  control error ‖a - a*‖/‖a*‖ by tenth of [t0, t1]:",
-                  " ".join(f"{e:.2f}" for e in control_error(sampler, exact)), flush=True)
+
+    def report(step: int, sampler: FineTunedSampler) -> None:
+        with torch.no_grad():
+            x = sampler.sample(4096, seed=99)
+        weights = [round(w, 3) for w in target.responsibilities(x).mean(0).tolist()]
+        print(f"{args.method} step {step}: weight TV {mixture_weight_tv(x, target).item():.4f}, "
+              f"weights {weights}, {time.perf_counter() - start:.0f} s", flush=True)
+        print("  control error ‖a - a*‖/‖a*‖ by tenth of [t0, t1]:",
+              " ".join(f"{e:.2f}" for e in control_error(sampler, exact)), flush=True)
+
+    train(args.method, args.task, args.steps, args.batch, args.hidden, args.lr, args.weight_decay, args.solver_steps,
+          args.times, args.seed, args.correction, args.every, report)
 
 
 if __name__ == "__main__":
