@@ -1,0 +1,184 @@
+"""Why the pathwise methods under-tilt the five-mode mixture (gmm5), with evidence.
+
+    OMP_NUM_THREADS=1 python benchmarks/mode_weights.py      # about 6 minutes, seed 1 (not a reported seed)
+
+On ``gmm5`` of ``benchmarks/exactness.py`` (five VP modes, quadratic reward, α = 1) the
+optimal control is closed form (:class:`rewardsde.analytic.OptimalMixtureControl`), so
+each suspect can be tested on its own. Four measurements, each on 16,384 samples of 40
+Euler steps (the solver of the exactness rows), against the exact tilt's mode weights:
+
+1. **The solver.** The exact control, sampled on the same grid: if it misses the weights,
+   the grid is to blame.
+2. **The network.** The control network of the exactness rows (a 2×128 MLP) regressed
+   directly onto the exact control along the exact paths: if it misses, capacity is.
+3. **Where along the path.** ELEGANT (backprop through the solver) and Adjoint Matching,
+   fitted for 1500 steps as in ``benchmarks/exactness_curve.py``; then sampled with the
+   learned control inside one window of generation time and the exact one elsewhere.
+   Also the objective ``E[r] - α·KL`` of the learned and the exact control on the same
+   noise: if the learned one is lower, the optimiser, not the objective, stopped short.
+   And Adjoint Matching once more with its regression target replaced by the target's
+   conditional mean, the exact control (``exactness_curve.NoiselessMatching``): the same
+   on-policy paths, batch, times and steps, without the target's noise.
+4. **The training signal.** Both methods learn from the pathwise sensitivity
+   ``ã_k = ∏(I + h∂f/∂x)ᵀ∇r(x_N)/α`` (ELEGANT through backprop, Adjoint Matching as its
+   regression target ``σã_{k+1}``, whose conditional mean is the optimal control). Along
+   exact paths: ``E‖σã_{k+1} - a*‖² / E‖a*‖²`` per tenth of the grid, the noise-to-signal
+   power of one sample of the target, at 40 and 160 steps.
+
+Writes ``benchmarks/results/mode_weights.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+from exactness import TASKS
+from exactness_curve import control_error, train
+
+from rewardsde import ControlledSDE, DriftCorrection, FineTunedSampler, NetworkCorrection, solve
+from rewardsde.adjoint_matching import lean_adjoint
+from rewardsde.analytic import OptimalMixtureControl
+from rewardsde.analytic.distances import mixture_weight_tv
+from rewardsde.solve import trajectory
+
+SAMPLES = 16_384
+WINDOWS = [(0.0, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.0)]
+
+
+class Windowed(DriftCorrection):
+    """The learned control for generation times in ``[lo, hi)`` (fractions of ``[t0, t1]``), the exact one elsewhere."""
+
+    def __init__(self, learned: DriftCorrection, exact: DriftCorrection, lo: float, hi: float) -> None:
+        super().__init__()
+        self.learned, self.exact, self.lo, self.hi = learned, exact, lo, hi
+
+    def forward(self, t, x):
+        fraction = (float(t) - self.reference.t0) / (self.reference.t1 - self.reference.t0)
+        inside = self.lo <= fraction < self.hi or (self.hi == 1.0 and fraction >= 1.0)
+        return self.exact(t, x)[0], (self.learned if inside else self.exact)(t, x)[1]
+
+
+def measure(sde: ControlledSDE, prior, reward, alpha: float, steps: int = 40) -> dict:
+    """Weight TV, weights and ``E[r] - α·KL`` (with its standard error) of ``sde`` on fixed noise."""
+    target = prior.tilted(reward, alpha)
+    with torch.no_grad():
+        end = solve(sde, prior.sample_initial(SAMPLES, torch.Generator().manual_seed(0)), steps, method="euler", seed=1)
+    value = reward(end.x).double() - alpha * end.running_cost.double()
+    return {"weight_tv": mixture_weight_tv(end.x, target).item(),
+            "weights": [round(w, 4) for w in target.responsibilities(end.x).mean(0).tolist()],
+            "objective": value.mean().item(), "objective_stderr": (value.std() / SAMPLES ** 0.5).item()}
+
+
+def exact_paths(prior, exact, steps: int, n: int = 8192):
+    """Euler paths under the (attached) exact control and their grid ``(steps + 1,)``."""
+    sde = ControlledSDE(prior, OptimalMixtureControl(exact.reward, exact.alpha))
+    path, _ = trajectory(sde, prior.sample_initial(n, torch.Generator().manual_seed(2)), steps, seed=3)
+    times = prior.t0 + (prior.t1 - prior.t0) * torch.arange(steps + 1, dtype=path.dtype) / steps
+    return path, times
+
+
+def regress(prior, exact, hidden: int, iterations: int = 3000, seed: int = 1) -> FineTunedSampler:
+    """A sampler whose control network is fitted by plain regression onto the exact control along exact paths."""
+    torch.manual_seed(seed)
+    sampler = FineTunedSampler(prior, NetworkCorrection(hidden=hidden), steps=40, method="euler", backend="direct")
+    network = sampler.controlled.correction
+    path, times = exact_paths(prior, exact, 40)
+    x = path[:-1].reshape(-1, path.shape[-1])
+    t = times[:-1].repeat_interleave(path.shape[1])
+    with torch.no_grad():
+        target = torch.cat([exact(times[k], path[k])[1] for k in range(40)])
+    optimizer = torch.optim.Adam(network.parameters(), lr=3e-3)
+    decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, iterations)
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(iterations):
+        rows = torch.randint(0, x.shape[0], (4096,), generator=generator)
+        loss = (network.network(x[rows], t[rows]) - target[rows]).pow(2).sum(1).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        decay.step()
+    return sampler
+
+
+def target_noise(prior, reward, alpha: float, exact, steps: int) -> list[float]:
+    """``E‖σã_{k+1} - a*(t_k, x_k)‖² / E‖a*‖²`` per tenth of the grid, on exact paths."""
+    path, times = exact_paths(prior, exact, steps)
+    end = path[-1].clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(reward(end).sum(), end)
+    adjoint = lean_adjoint(exact.reference_drift, times, path, grad / alpha)
+    ratios = []
+    for tenth in range(10):
+        noise = signal = 0.0
+        for k in range(tenth * steps // 10, (tenth + 1) * steps // 10):
+            optimal = exact(times[k], path[k])[1]
+            noise += (prior.diffusion(times[k]) * adjoint[k + 1] - optimal).pow(2).sum().item()
+            signal += optimal.pow(2).sum().item()
+        ratios.append(noise / signal)
+    return ratios
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=1, help="seed of the fitted networks (not a reported seed)")
+    parser.add_argument("--steps", type=int, default=1500, help="training steps of ELEGANT and Adjoint Matching")
+    parser.add_argument("--out", default="benchmarks/results/mode_weights.json")
+    args = parser.parse_args()
+    task = TASKS["gmm5"]
+    prior, reward, alpha = task["prior"](), task["reward"](), task["alphas"][0]
+    exact = OptimalMixtureControl(reward, alpha)
+    exact_sde = ControlledSDE(prior, exact)
+    target = prior.tilted(reward, alpha)
+    results: dict = {"target_weights": [round(w, 4) for w in target.weights.tolist()],
+                     "optimum_objective": alpha * target.log_normalizer.item(), "samples": SAMPLES}
+    start = time.perf_counter()
+
+    results["solver"] = {f"{steps} Euler steps": measure(exact_sde, prior, reward, alpha, steps) for steps in (40, 100)}
+    print(f"1. exact control: {results['solver']}", flush=True)
+
+    fitted = regress(prior, exact, hidden=128, seed=args.seed)
+    results["network"] = measure(fitted.controlled, prior, reward, alpha) | {
+        "control_error_by_tenth": control_error(fitted, exact)}
+    print(f"2. network regressed onto the exact control: {results['network']}  ({time.perf_counter() - start:.0f} s)",
+          flush=True)
+
+    results["methods"] = {}
+    for method, name, batch, lr in (("elegant", "ELEGANT", 256, 5e-3), ("am", "Adjoint Matching", 512, 1e-2),
+                                    ("am-noiseless", "Adjoint Matching, noiseless target", 512, 1e-2)):
+        sampler = train(method, steps=args.steps, batch=batch, lr=lr, seed=args.seed)
+        learned = sampler.controlled.correction
+        row = {"training": {"steps": args.steps, "batch": batch, "lr": lr}, "learned": measure(sampler.controlled, prior, reward, alpha),
+               "control_error_by_tenth": control_error(sampler, exact), "learned_only_in": {}}
+        for lo, hi in WINDOWS if method != "am-noiseless" else ():
+            row["learned_only_in"][f"[{lo}, {hi})"] = measure(
+                ControlledSDE(prior, Windowed(learned, exact, lo, hi)), prior, reward, alpha)
+        results["methods"][name] = row
+        print(f"3. {name}: {json.dumps(row)}  ({time.perf_counter() - start:.0f} s)", flush=True)
+
+    results["target_noise_by_tenth"] = {f"{steps} Euler steps": target_noise(prior, reward, alpha, exact, steps)
+                                        for steps in (40, 160)}
+    print(f"4. noise-to-signal of the pathwise target: {results['target_noise_by_tenth']}", flush=True)
+    results["seconds"] = time.perf_counter() - start
+
+    print("\n| control | weight TV | E[r] - α·KL |\n|---|---|---|")
+    print(f"| exact, 40 Euler steps | {results['solver']['40 Euler steps']['weight_tv']:.4f} | "
+          f"{results['solver']['40 Euler steps']['objective']:.3f} |")
+    print(f"| network regressed onto the exact control | {results['network']['weight_tv']:.4f} | "
+          f"{results['network']['objective']:.3f} |")
+    for name, row in results["methods"].items():
+        print(f"| {name}, learned everywhere | {row['learned']['weight_tv']:.4f} | {row['learned']['objective']:.3f} |")
+        for window, cell in row["learned_only_in"].items():
+            print(f"| {name}, learned only in t ∈ {window} | {cell['weight_tv']:.4f} | {cell['objective']:.3f} |")
+    print("\nnoise-to-signal power of the pathwise target, by tenth of the grid:")
+    for grid, ratios in results["target_noise_by_tenth"].items():
+        print(f"  {grid}: " + " ".join(f"{r:.0f}" for r in ratios))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
+    print(f"\nsaved {args.out} ({results['seconds']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
