@@ -15,6 +15,10 @@ model; for Ehrlich, feasibility and the mean pairwise Hamming distance (``feasib
 and mean QED of the valid ones (``valid``, ``unique``, ``diversity``, ``qed``). The pool's own
 tilt (``pool_*``: the self-normalised reweighting the fit aims at) is reported beside it.
 
+With ``--no-kl``, the same learned reward is also maximised by reward backprop with no KL
+(:func:`run_no_kl`, rows with ``α = 0``): the overoptimisation baseline, to be read at the step
+where its learned reward matches an ``α``'s.
+
 The settings were explored on seed 0; the default reports seed 1.
 
     OMP_NUM_THREADS=1 python benchmarks/sequence_elegant.py          # Ehrlich, about 20 minutes
@@ -38,9 +42,9 @@ import time
 
 import torch
 
-from rewardsde import DenoiserCorrection, FineTunedSampler, TiltedDenoisingObjective
+from rewardsde import DenoiserCorrection, ElegantObjective, FineTunedSampler, NetworkCorrection, TiltedDenoisingObjective
 from rewardsde.callbacks import MosesMetrics
-from rewardsde.domains import GenuineReward, SequenceSDE, read_domain
+from rewardsde.domains import GenuineReward, SequenceEps, SequenceSDE, read_domain
 from rewardsde.phases import cosine_factor
 
 try:
@@ -91,6 +95,32 @@ def run(sde, reward, genuine, alpha: float, seed: int, args) -> list[dict]:
     return rows
 
 
+def run_no_kl(sde, reward, genuine, seed: int, args) -> list[dict]:
+    """Reward backprop through the same learned reward with no KL (α = 0, DRaFT's objective with
+    gradients through all 20 steps): a separate ε-network correction (``SequenceEps``, 32
+    channels, depth 2), batch 64, Adam at ``--no-kl-lr``, as ``benchmarks/ehrlich_gradients.py``
+    runs it on Ehrlich. Rows have ``alpha = 0`` and no pool columns."""
+    torch.manual_seed(seed)
+    network = SequenceEps(sde.event_shape[0], sde.event_shape[1], 32, 2)
+    sampler = FineTunedSampler(sde, NetworkCorrection(network), steps=20, backend="direct", method="midpoint")
+    objective = ElegantObjective(sampler, reward, alpha=0.0)
+    optimiser = torch.optim.Adam([p for p in sampler.parameters() if p.requires_grad], lr=args.no_kl_lr)
+    rows = []
+    for step in range(args.no_kl_steps + 1):
+        if step % args.every == 0:
+            if args.domain == "moses":
+                scores = evaluate_molecules(sampler, reward, genuine, 512, 10**6 + seed, args.path)
+            else:
+                scores = evaluate(sampler, reward, genuine, 512, seed=10**6 + seed)
+            rows.append(dict(alpha=0.0, seed=seed, step=step, **scores, pool_genuine=None, pool_ess=None))
+            print(json.dumps(rows[-1]), flush=True)
+        if step < args.no_kl_steps:
+            optimiser.zero_grad()
+            objective.drift_loss(64, seed=seed * 10**6 + step).value.backward()
+            optimiser.step()
+    return rows
+
+
 def figure(rows: list[dict], path: pathlib.Path) -> None:
     if "valid" in rows[0]:
         panels = [("learned", "learned reward"), ("genuine", "genuine QED"), ("valid", "validity"),
@@ -101,7 +131,8 @@ def figure(rows: list[dict], path: pathlib.Path) -> None:
         panels = [("learned", "learned reward"), ("genuine", "genuine Ehrlich value"), ("feasible", "feasibility"),
                   ("hamming", "Hamming diversity")]
         levels, limits = {"genuine": (2 * rows[0]["genuine"], "2× pretrained")}, {"feasible": (0, 1.05)}
-    curves_figure(rows, "alpha", panels, path, label=lambda alpha: f"α = {alpha:g}", levels=levels, limits=limits)
+    curves_figure(rows, "alpha", panels, path, label=lambda alpha: f"α = {alpha:g}" if alpha else "no KL",
+                  levels=levels, limits=limits)
 
 
 def main() -> None:
@@ -109,11 +140,14 @@ def main() -> None:
     parser.add_argument("--path", default="pretrained/ehrlich")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--labels", type=int, default=4096)
-    parser.add_argument("--alphas", type=float, nargs="+", default=[0.05, 0.03, 0.02])
+    parser.add_argument("--alphas", type=float, nargs="*", default=[0.05, 0.03, 0.02])
     parser.add_argument("--pool", type=int, default=8192)
     parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--every", type=int, default=200)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--no-kl", action="store_true", help="also run reward backprop with no KL (rows with α = 0)")
+    parser.add_argument("--no-kl-steps", type=int, default=300)
+    parser.add_argument("--no-kl-lr", type=float, default=1e-3)
     parser.add_argument("--out", help="default: benchmarks/results/<domain>_elegant.json")
     parser.add_argument("--replot", metavar="JSON", help="only redraw the figure of a results file, beside it")
     args = parser.parse_args()
@@ -127,10 +161,12 @@ def main() -> None:
     reward = learned_reward(args.path, args.labels, args.seed)
     print(f"reward fitted on {reward.oracle.spent} labels ({time.perf_counter() - start:.0f} s)", flush=True)
     rows = [row for alpha in args.alphas for row in run(sde, reward, genuine, alpha, args.seed, args)]
+    if args.no_kl:
+        rows += run_no_kl(sde, reward, genuine, args.seed, args)
     keys = ["valid", "unique", "diversity"] if args.domain == "moses" else ["feasible", "hamming"]
     print(markdown_table(["α", "step", "learned", "genuine", *keys, "best", "KL", "pool tilt", "ESS"],
                          [[r["alpha"], r["step"], r["learned"], r["genuine"], *(r[k] for k in keys), r["best"],
-                           r["kl"], r["pool_genuine"], r["pool_ess"]] for r in rows]))
+                           r["kl"], r["pool_genuine"] or "-", r["pool_ess"] or "-"] for r in rows]))
     out = pathlib.Path(args.out or RESULTS / f"{args.domain}_elegant.json")
     out.write_text(json.dumps(rows, indent=1) + "\n")
     figure(rows, out.with_suffix(".png"))
