@@ -138,12 +138,19 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--population", type=int, default=256)
     parser.add_argument("--out", default=str(RESULTS / "ehrlich_feedback.json"))
-    parser.add_argument("--merge", nargs="+", metavar="JSON", help="only merge result files into --out")
+    parser.add_argument("--merge", nargs="+", metavar="JSON",
+                        help="only merge result files into --out (a later file's row wins for a method, seed and budget)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     start = time.perf_counter()
     if args.merge:
-        rows = [row for name in args.merge for row in json.loads(pathlib.Path(name).read_text())]
+        # A later file's row replaces an earlier one of the same method, seed and budget (a longer
+        # run repeats the shorter one's first rounds exactly: the same seeds give the same rounds).
+        merged = {}
+        for name in args.merge:
+            for row in json.loads(pathlib.Path(name).read_text()):
+                merged[(row["method"], row["seed"], row["queries"])] = row
+        rows = list(merged.values())
     else:
         length = GenuineReward(args.path).reward.dim
         rows = []

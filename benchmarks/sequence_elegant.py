@@ -98,12 +98,13 @@ def run(sde, reward, genuine, alpha: float, seed: int, args) -> list[dict]:
 def run_no_kl(sde, reward, genuine, seed: int, args) -> list[dict]:
     """Reward backprop through the same learned reward with no KL (α = 0, DRaFT's objective with
     gradients through all 20 steps): a separate ε-network correction (``SequenceEps``, 32
-    channels, depth 2), batch 64, Adam at ``--no-kl-lr``, as ``benchmarks/ehrlich_gradients.py``
-    runs it on Ehrlich. Rows have ``alpha = 0`` and no pool columns."""
+    channels, depth 2), batch 64, Adam at ``--no-kl-lr``, with ``--no-kl-clip`` as
+    ``ElegantObjective``'s ``sensitivity_clip`` (or none), as ``benchmarks/ehrlich_gradients.py``
+    runs it on Ehrlich. Rows have ``alpha = 0``, ``clip`` and no pool columns."""
     torch.manual_seed(seed)
     network = SequenceEps(sde.event_shape[0], sde.event_shape[1], 32, 2)
     sampler = FineTunedSampler(sde, NetworkCorrection(network), steps=20, backend="direct", method="midpoint")
-    objective = ElegantObjective(sampler, reward, alpha=0.0)
+    objective = ElegantObjective(sampler, reward, alpha=0.0, sensitivity_clip=args.no_kl_clip)
     optimiser = torch.optim.Adam([p for p in sampler.parameters() if p.requires_grad], lr=args.no_kl_lr)
     rows = []
     for step in range(args.no_kl_steps + 1):
@@ -112,7 +113,8 @@ def run_no_kl(sde, reward, genuine, seed: int, args) -> list[dict]:
                 scores = evaluate_molecules(sampler, reward, genuine, 512, 10**6 + seed, args.path)
             else:
                 scores = evaluate(sampler, reward, genuine, 512, seed=10**6 + seed)
-            rows.append(dict(alpha=0.0, seed=seed, step=step, **scores, pool_genuine=None, pool_ess=None))
+            rows.append(dict(alpha=0.0, clip=args.no_kl_clip, seed=seed, step=step, **scores, pool_genuine=None,
+                             pool_ess=None))
             print(json.dumps(rows[-1]), flush=True)
         if step < args.no_kl_steps:
             optimiser.zero_grad()
@@ -148,6 +150,7 @@ def main() -> None:
     parser.add_argument("--no-kl", action="store_true", help="also run reward backprop with no KL (rows with α = 0)")
     parser.add_argument("--no-kl-steps", type=int, default=300)
     parser.add_argument("--no-kl-lr", type=float, default=1e-3)
+    parser.add_argument("--no-kl-clip", type=float, help="sensitivity_clip of the no-KL run (default: none)")
     parser.add_argument("--out", help="default: benchmarks/results/<domain>_elegant.json")
     parser.add_argument("--replot", metavar="JSON", help="only redraw the figure of a results file, beside it")
     args = parser.parse_args()
