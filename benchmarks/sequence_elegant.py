@@ -68,6 +68,13 @@ def evaluate_molecules(sampler, reward, genuine, samples: int, seed: int, path: 
                 diversity=quality["diversity"].item(), qed=quality["qed"].item())
 
 
+def score(sampler, reward, genuine, seed: int, args) -> dict:
+    """The domain's evaluation of 512 samples of ``sampler`` (the same samples at every step)."""
+    if args.domain == "moses":
+        return evaluate_molecules(sampler, reward, genuine, 512, 10**6 + seed, args.path)
+    return evaluate(sampler, reward, genuine, 512, seed=10**6 + seed)
+
+
 def run(sde, reward, genuine, alpha: float, seed: int, args) -> list[dict]:
     torch.manual_seed(seed)
     sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
@@ -81,10 +88,7 @@ def run(sde, reward, genuine, alpha: float, seed: int, args) -> list[dict]:
     rows = []
     for step in range(args.steps + 1):
         if step % args.every == 0:
-            if args.domain == "moses":
-                scores = evaluate_molecules(sampler, reward, genuine, 512, 10**6 + seed, args.path)
-            else:
-                scores = evaluate(sampler, reward, genuine, 512, seed=10**6 + seed)
+            scores = score(sampler, reward, genuine, seed, args)
             rows.append(dict(alpha=alpha, seed=seed, step=step, **scores, **pool))
             print(json.dumps(rows[-1]), flush=True)
         if step < args.steps:
@@ -109,10 +113,7 @@ def run_no_kl(sde, reward, genuine, seed: int, args) -> list[dict]:
     rows = []
     for step in range(args.no_kl_steps + 1):
         if step % args.every == 0:
-            if args.domain == "moses":
-                scores = evaluate_molecules(sampler, reward, genuine, 512, 10**6 + seed, args.path)
-            else:
-                scores = evaluate(sampler, reward, genuine, 512, seed=10**6 + seed)
+            scores = score(sampler, reward, genuine, seed, args)
             rows.append(dict(alpha=0.0, clip=args.no_kl_clip, seed=seed, step=step, **scores, pool_genuine=None,
                              pool_ess=None))
             print(json.dumps(rows[-1]), flush=True)
