@@ -40,8 +40,8 @@ class OptimalMixtureControl(DriftCorrection):
         super().__init__()
         if not alpha > 0:
             raise ValueError(f"alpha must be positive, got {alpha}")
-        curvature = reward.a.double()
-        a = curvature[0, 0] if curvature.numel() else curvature.new_zeros(())
+        curvature = reward.a.detach().double().cpu()
+        a = curvature[0, 0]
         if not torch.allclose(curvature, a * torch.eye(curvature.shape[0], dtype=torch.float64)) or a < 0:
             raise ValueError(
                 "OptimalMixtureControl is exact for rewards of curvature a·I with a >= 0 (linear or isotropic "
