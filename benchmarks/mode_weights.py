@@ -59,7 +59,8 @@ class Windowed(DriftCorrection):
     def forward(self, t, x):
         fraction = (float(t) - self.reference.t0) / (self.reference.t1 - self.reference.t0)
         inside = self.lo <= fraction < self.hi or (self.hi == 1.0 and fraction >= 1.0)
-        return self.exact(t, x)[0], (self.learned if inside else self.exact)(t, x)[1]
+        drift, control = self.exact(t, x)
+        return drift, self.learned(t, x)[1] if inside else control
 
 
 def measure(sde: ControlledSDE, prior, reward, alpha: float, steps: int = 40) -> dict:

@@ -170,7 +170,8 @@ def main() -> None:
     keys = ["valid", "unique", "diversity"] if args.domain == "moses" else ["feasible", "hamming"]
     print(markdown_table(["α", "step", "learned", "genuine", *keys, "best", "KL", "pool tilt", "ESS"],
                          [[r["alpha"], r["step"], r["learned"], r["genuine"], *(r[k] for k in keys), r["best"],
-                           r["kl"], r["pool_genuine"] or "-", r["pool_ess"] or "-"] for r in rows]))
+                           r["kl"], *("-" if r[k] is None else r[k] for k in ("pool_genuine", "pool_ess"))]
+                          for r in rows]))
     out = pathlib.Path(args.out or RESULTS / f"{args.domain}_elegant.json")
     out.write_text(json.dumps(rows, indent=1) + "\n")
     figure(rows, out.with_suffix(".png"))
