@@ -74,7 +74,7 @@ class NoiselessMatching:
 
 def train(method: str, task: str = "gmm5", steps: int = 1500, batch: int = 512, hidden: int = 128, lr: float = 3e-3,
           weight_decay: float = 0.01, solver_steps: int = 40, times: int = 10, seed: int = 1,
-          correction: str = "network", every: int = 0, trace: float = 1.0,
+          correction: str = "network", every: int = 0,
           report: Callable[[int, FineTunedSampler], None] | None = None) -> FineTunedSampler:
     """Fit ``method`` (``"am"``, ``"elegant"`` or ``"am-noiseless"``, :class:`NoiselessMatching`) on ``task`` with AdamW and the drift phase's
     cosine decay; ``report(step, sampler)`` every ``every`` steps. Returns the fine-tuned sampler."""
@@ -84,7 +84,7 @@ def train(method: str, task: str = "gmm5", steps: int = 1500, batch: int = 512, 
     network = NetworkCorrection(hidden=hidden) if correction == "network" else DenoiserCorrection(residual_hidden=hidden)
     sampler = FineTunedSampler(prior, network, steps=solver_steps, method="euler", backend="direct")
     if method == "am":
-        objective = AdjointMatchingObjective(sampler, reward, alpha, time_samples=times, trace=trace)
+        objective = AdjointMatchingObjective(sampler, reward, alpha, time_samples=times)
     elif method == "am-noiseless":
         exact = OptimalMixtureControl(reward, alpha)
         exact.attach(prior)
@@ -119,7 +119,6 @@ def main() -> None:
     parser.add_argument("--solver-steps", type=int, default=40, help="Euler steps")
     parser.add_argument("--times", type=int, default=10, help="Adjoint Matching's regression times per path")
     parser.add_argument("--every", type=int, default=500)
-    parser.add_argument("--trace", type=float, default=1.0, help="Adjoint Matching's λ (1: the lean adjoint)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
@@ -141,7 +140,7 @@ def main() -> None:
               " ".join(f"{e:.2f}" for e in control_error(sampler, exact)), flush=True)
 
     train(args.method, args.task, args.steps, args.batch, args.hidden, args.lr, args.weight_decay, args.solver_steps,
-          args.times, args.seed, args.correction, args.every, trace=args.trace, report=report)
+          args.times, args.seed, args.correction, args.every, report)
 
 
 if __name__ == "__main__":

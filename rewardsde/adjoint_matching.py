@@ -16,10 +16,7 @@ from .sampler import FineTunedSampler, derived_seeds
 from .solve import solve, trajectory
 
 
-def lean_adjoint(
-    drift: Callable[[Tensor, Tensor], Tensor], times: Tensor, path: Tensor, terminal: Tensor,
-    estimates: Tensor | None = None, trace: float = 1.0,
-) -> Tensor:
+def lean_adjoint(drift: Callable[[Tensor, Tensor], Tensor], times: Tensor, path: Tensor, terminal: Tensor) -> Tensor:
     """The lean adjoint along an Euler path, backwards from ``ã_N = terminal``:
 
         ã_k = (I + h_k·∂f/∂x(t_k, x_k))ᵀ ã_{k+1},    h_k = t_{k+1} - t_k,
@@ -47,13 +44,12 @@ def lean_adjoint(
         with torch.enable_grad():
             x = path[k].detach().requires_grad_(True)
             f = drift(times[k], x)
-            v = adjoints[-1] if estimates is None else trace * adjoints[-1] + (1 - trace) * estimates[k]
             if f.requires_grad:  # a drift that ignores x (dx = √c dW) has no graph: its Jacobian is 0
-                (vjp,) = torch.autograd.grad(f, x, grad_outputs=v, allow_unused=True)
+                (vjp,) = torch.autograd.grad(f, x, grad_outputs=adjoints[-1], allow_unused=True)
             else:
                 vjp = None
             vjp = torch.zeros_like(x) if vjp is None else vjp
-        adjoints.append(v + (times[k + 1] - times[k]) * vjp)
+        adjoints.append(adjoints[-1] + (times[k + 1] - times[k]) * vjp)
     return torch.stack(adjoints[::-1])
 
 
@@ -103,7 +99,7 @@ class AdjointMatchingObjective:
 
     def __init__(
         self, sampler: FineTunedSampler, reward: Callable[[Tensor], Tensor], alpha: float,
-        time_samples: int | None = None, trace: float = 1.0,
+        time_samples: int | None = None,
     ) -> None:
         if not alpha > 0:
             raise ValueError(f"alpha must be positive for Adjoint Matching, got {alpha}")
@@ -112,7 +108,6 @@ class AdjointMatchingObjective:
         if sampler.initial_law is not None:
             raise ValueError("Adjoint Matching starts from N(0, I): give it a sampler without an initial_law")
         self.sampler, self.reward, self.alpha, self.time_samples = sampler, reward, float(alpha), time_samples
-        self.trace = float(trace)
 
     def drift_loss(self, n: int, seed: int) -> Loss:
         """The regression loss on ``n`` fresh paths."""
@@ -126,13 +121,7 @@ class AdjointMatchingObjective:
             (grad,) = torch.autograd.grad(reward.sum(), end)
         times = reference.t0 + (reference.t1 - reference.t0) * torch.arange(
             steps + 1, dtype=path.dtype, device=path.device) / steps
-        estimates = None
-        if self.trace < 1:
-            with torch.no_grad():
-                estimates = torch.stack([controlled.correction(times[k], path[k])[1] / reference.diffusion(times[k])
-                                         for k in range(steps)])
-        adjoint = lean_adjoint(controlled.correction.reference_drift, times, path, grad / self.alpha, estimates,
-                               self.trace)
+        adjoint = lean_adjoint(controlled.correction.reference_drift, times, path, grad / self.alpha)
         chosen = torch.arange(steps, device=path.device)
         if self.time_samples is not None:
             generator = torch.Generator().manual_seed(time_seed)
