@@ -50,9 +50,9 @@ def control_error(sampler: FineTunedSampler, exact: OptimalMixtureControl, n: in
 
 
 class NoiselessMatching:
-    """Adjoint Matching's regression with its target replaced by its conditional mean, the exact
-    control ``a*(t_k, x_k)``: same on-policy Euler paths, same batch and times. A diagnostic
-    only (it needs the answer), to separate the target's noise from everything else."""
+    """Adjoint Matching's regression with its target replaced by the exact control ``a*(t_k, x_k)``
+    (the target's conditional mean only as the step goes to zero: ``mode_weights.py --offline``):
+    same on-policy Euler paths, same batch and times. A diagnostic only (it needs the answer)."""
 
     def __init__(self, sampler: FineTunedSampler, exact: OptimalMixtureControl, time_samples: int) -> None:
         self.sampler, self.exact, self.time_samples = sampler, exact, time_samples

@@ -16,12 +16,12 @@ Euler steps (the solver of the exactness rows), against the exact tilt's mode we
    learned control inside one window of generation time and the exact one elsewhere.
    Also the objective ``E[r] - α·KL`` of the learned and the exact control on the same
    noise: if the learned one is lower, the optimiser, not the objective, stopped short.
-   And Adjoint Matching once more with its regression target replaced by the target's
-   conditional mean, the exact control (``exactness_curve.NoiselessMatching``): the same
-   on-policy paths, batch, times and steps, without the target's noise.
+   And Adjoint Matching once more with its regression target replaced by the exact control
+   (``exactness_curve.NoiselessMatching``; the target's conditional mean only as the step
+   goes to zero, see 5): the same on-policy paths, batch, times and steps.
 4. **The training signal.** Both methods learn from the pathwise sensitivity
    ``ã_k = ∏(I + h∂f/∂x)ᵀ∇r(x_N)/α`` (ELEGANT through backprop, Adjoint Matching as its
-   regression target ``σã_{k+1}``, whose conditional mean is the optimal control). Along
+   regression target ``σã_{k+1}``, whose conditional mean is the optimal control as h → 0). Along
    exact paths: ``E‖σã_{k+1} - a*‖² / E‖a*‖²`` per tenth of the grid, the noise-to-signal
    power of one sample of the target, at 40 and 160 steps.
 5. **The target's mean, estimated** (``--offline``, 15 minutes, its own JSON): the same
