@@ -37,8 +37,8 @@ import torch
 
 from rewardsde import DenoiserCorrection, FineTunedSampler, SeikoRound, TiltedDenoisingObjective
 from rewardsde.callbacks import MosesMetrics
-from rewardsde.domains import (GenuineReward, SequenceSDE, SimplexProjection, moses_smiles, read_domain, scores,
-                               top_k_auc)
+from rewardsde.domains import (GenuineReward, MorganFeatures, SequenceSDE, SimplexProjection, moses_smiles,
+                               read_domain, scores, top_k_auc)
 from rewardsde.rewards import GreedyReward, Oracle, UCBReward
 
 try:
@@ -50,8 +50,20 @@ RESULTS = pathlib.Path(__file__).parent / "results"
 MODEL = dict(heads=4, hidden=32, depth=3, network="cnn", features=SimplexProjection(3.0, straight_through=True),
              lr=1e-3, epochs=200, patience=20, batch_size=128, holdout=0.1)
 TASKS = ("qed", "perindopril_mpo", "sitagliptin_mpo")
+REWARD_MODELS = ("cnn", "morgan")
 # AUC top-10 as published (f-RAG, Lee et al., NeurIPS 2024, Table 1), for qed / perindopril_mpo / sitagliptin_mpo
 PUBLISHED = {"Mol GA (published)": (0.941, 0.547, 0.582), "Genetic GFN (published)": (0.942, 0.595, 0.634)}
+
+
+def reward_model(name: str, alphabet, method: str = "greedy", c: float = 0.1) -> GreedyReward | UCBReward:
+    """SEIKO's reward model: ``cnn``, :data:`MODEL` on the SELFIES tokens, or ``morgan``, 4 MLPs (width 64,
+    depth 2) on the Morgan fingerprint of the decoded molecule (:class:`MorganFeatures`), fitted as the CNN
+    (settings not tuned); ``method`` ``"ucb"`` (bonus weight ``c``) or ``"greedy"``."""
+    if name not in REWARD_MODELS:
+        raise ValueError(f"reward model must be one of {REWARD_MODELS}, got {name!r}")
+    settings = MODEL if name == "cnn" else dict(MODEL, hidden=64, depth=2, network="mlp",
+                                                 features=MorganFeatures(alphabet))
+    return UCBReward(c=c, **settings) if method == "ucb" else GreedyReward(**settings)
 
 
 class BudgetSpent(Exception):
@@ -98,24 +110,24 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     """One SEIKO run; its PMO row and the validity, uniqueness and diversity of 1,000 final samples."""
     torch.manual_seed(seed)
     sde = SequenceSDE(path)
+    name = f"SEIKO ({method})" if args.reward_model == "cnn" else f"SEIKO ({method}, Morgan reward)"
     if not 1 <= args.round <= args.budget:
         raise ValueError(f"--round must lie in [1, --budget={args.budget}], got {args.round}")
     rounds = [args.round] * (args.budget // args.round)
     oracle = Oracle(GenuineReward(path, prop=task), budget=sum(rounds), infeasible_value=0.0, seed=seed)
-    model = UCBReward(c=args.c, **MODEL) if method == "ucb" else GreedyReward(**MODEL)
+    model = reward_model(args.reward_model, GenuineReward(path).reward.alphabet, method, args.c)
     model.build(tuple(sde.event_shape))
     sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
     objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed)
     loop = SeikoRound(objective, oracle, rounds, seed=seed)
     for index in tilted_seiko_rounds(loop, objective, len(rounds), args.steps, args.lr, seed):
         calls = oracle.store.tensors()[1].tolist()
-        print(json.dumps({"method": f"SEIKO ({method})", "task": task, "seed": seed, "round": index,
+        print(json.dumps({"method": name, "task": task, "seed": seed, "round": index,
                           "calls": len(calls), "top10": sum(sorted(calls)[-10:]) / 10}), flush=True)
     metrics = MosesMetrics(path)
     metrics.update(sampler.rollout(1000, seed=10**6 + seed).x)
     quality = {key: value.item() for key, value in metrics.compute().items()}
-    return result(f"SEIKO ({method})", task, seed, calls, args.budget), dict(method=f"SEIKO ({method})", task=task,
-                                                                              seed=seed, **quality)
+    return result(name, task, seed, calls, args.budget), dict(method=name, task=task, seed=seed, **quality)
 
 
 def table(rows: list[dict]) -> str:
@@ -148,6 +160,8 @@ def main() -> None:
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--c", type=float, default=0.1, help="UCB's bonus weight")
     parser.add_argument("--pool", type=int, default=8192)
+    parser.add_argument("--reward-model", choices=REWARD_MODELS, default="cnn",
+                        help="SEIKO's reward model: a CNN on SELFIES tokens or an MLP on Morgan fingerprints")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--out", type=pathlib.Path, default=RESULTS / "pmo.json")
     parser.add_argument("--merge", type=pathlib.Path, nargs="+", help="merge result files into --out")

@@ -14,6 +14,7 @@ build the rewards of its domain from the saved directory.
 
 from .domain_reward import DesignText, GenuineReward, domain_reward
 from .ehrlich import EhrlichReward
+from .fingerprints import MorganFeatures
 from .metadata import EhrlichInstance, MosesSubset, SequenceDomain
 from .molecules import MoleculeReward, molecule, qed, sa_score, scores
 from .moses import moses_path, moses_smiles, reservoir
@@ -33,6 +34,7 @@ __all__ = [
     "EhrlichReward",
     "GenuineReward",
     "MoleculeReward",
+    "MorganFeatures",
     "MosesSubset",
     "PretrainedSurrogateReward",
     "SelfiesAlphabet",
