@@ -89,16 +89,13 @@ def exact_paths(prior, exact, steps: int, n: int = 8192):
     return path, times
 
 
-def regress(prior, exact, hidden: int, iterations: int = 3000, seed: int = 1) -> FineTunedSampler:
-    """A sampler whose control network is fitted by plain regression onto the exact control along exact paths."""
+def fit_network(x: torch.Tensor, t: torch.Tensor, target: torch.Tensor, prior, hidden: int = 128,
+                iterations: int = 3000, seed: int = 1) -> FineTunedSampler:
+    """A sampler whose control network (an MLP of width ``hidden``) is regressed onto ``target`` at
+    states ``x`` and times ``t``: Adam at 3e-3 with cosine decay, minibatches of 4096."""
     torch.manual_seed(seed)
     sampler = FineTunedSampler(prior, NetworkCorrection(hidden=hidden), steps=40, method="euler", backend="direct")
     network = sampler.controlled.correction
-    path, times = exact_paths(prior, exact, 40)
-    x = path[:-1].reshape(-1, path.shape[-1])
-    t = times[:-1].repeat_interleave(path.shape[1])
-    with torch.no_grad():
-        target = torch.cat([exact(times[k], path[k])[1] for k in range(40)])
     optimizer = torch.optim.Adam(network.parameters(), lr=3e-3)
     decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, iterations)
     generator = torch.Generator().manual_seed(seed)
@@ -110,6 +107,16 @@ def regress(prior, exact, hidden: int, iterations: int = 3000, seed: int = 1) ->
         optimizer.step()
         decay.step()
     return sampler
+
+
+def regress(prior, exact, hidden: int, iterations: int = 3000, seed: int = 1) -> FineTunedSampler:
+    """A sampler whose control network is fitted by plain regression onto the exact control along exact paths."""
+    path, times = exact_paths(prior, exact, 40)
+    x = path[:-1].reshape(-1, path.shape[-1])
+    t = times[:-1].repeat_interleave(path.shape[1])
+    with torch.no_grad():
+        target = torch.cat([exact(times[k], path[k])[1] for k in range(40)])
+    return fit_network(x, t, target, prior, hidden, iterations, seed)
 
 
 def pathwise_fit(prior, reward, alpha: float, exact, paths: int, chain: int, target: str = "pathwise",
@@ -138,20 +145,7 @@ def pathwise_fit(prior, reward, alpha: float, exact, paths: int, chain: int, tar
                 targets.append(prior.diffusion(times[k]) * adjoint[k + 1] if adjoint is not None
                                else exact(times[k], path[k])[1])
     x, t, y = torch.cat(inputs), torch.cat(times_in), torch.cat(targets).detach()
-    torch.manual_seed(seed)
-    sampler = FineTunedSampler(prior, NetworkCorrection(hidden=128), steps=40, method="euler", backend="direct")
-    network = sampler.controlled.correction
-    optimizer = torch.optim.Adam(network.parameters(), lr=3e-3)
-    decay = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, iterations)
-    generator = torch.Generator().manual_seed(seed)
-    for _ in range(iterations):
-        rows = torch.randint(0, x.shape[0], (4096,), generator=generator)
-        loss = (network.network(x[rows], t[rows]) - y[rows]).pow(2).sum(1).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        decay.step()
-    return sampler
+    return fit_network(x, t, y, prior, 128, iterations, seed)
 
 
 OFFLINE = [("exact", 65_536, 40), ("pathwise", 16_384, 40), ("pathwise", 65_536, 40), ("pathwise", 262_144, 40),
