@@ -3,7 +3,9 @@
 SEIKO (:class:`rewardsde.SeikoRound` around :class:`rewardsde.TiltedDenoisingObjective`, the
 ``estimator: tilted`` of ``SeikoModule``): rounds of ``--rounds`` labels bought on samples of
 the current model, a reward model refitted on every label so far (4 dilated 1-D CNNs on the
-decoded sequence; ``ucb``: :class:`UCBReward` with C = ``--c``, 0.1 by default, ``greedy``: :class:`GreedyReward`),
+decoded sequence; ``ucb``: :class:`UCBReward` with C = ``--c``, 0.1 by default, ``bootstrap``:
+:class:`BootstrapReward`, each CNN on its own resample of the labels and the optimistic reward
+their maximum, ``greedy``: :class:`GreedyReward`),
 then ``--steps`` steps of weighted denoising toward ``p_pre·exp((r̂+ĝ)/α)`` on one pool of
 pretrained samples (α = 0.03, the α of ``configs/elegant_ehrlich.yaml``; batch 128, AdamW 2e-3,
 cosine decay restarted every round). The GA is holo's ``DiscreteEvolution`` from samples of the
@@ -39,7 +41,7 @@ import torch
 from rewardsde import DenoiserCorrection, FineTunedSampler, SeikoRound, TiltedDenoisingObjective
 from rewardsde.callbacks.hamming import mean_pairwise_hamming
 from rewardsde.domains import GenuineReward, SequenceSDE, SimplexProjection
-from rewardsde.rewards import GreedyReward, Oracle, UCBReward
+from rewardsde.rewards import BootstrapReward, GreedyReward, Oracle, UCBReward
 
 try:
     from ._common import markdown_table, tilted_seiko_rounds
@@ -59,7 +61,9 @@ def seiko(path: str, method: str, seed: int, args) -> list[dict]:
     torch.manual_seed(seed)
     sde, genuine = SequenceSDE(path), GenuineReward(path)
     oracle = Oracle(GenuineReward(path), budget=sum(args.rounds), infeasible_value=0.0, seed=seed)
-    model = UCBReward(c=args.c, **MODEL) if method == "ucb" else GreedyReward(**MODEL)
+    models = {"ucb": lambda: UCBReward(c=args.c, **MODEL), "bootstrap": lambda: BootstrapReward(**MODEL),
+              "greedy": lambda: GreedyReward(**MODEL)}
+    model = models[method]()
     model.build(tuple(sde.event_shape))
     sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
     objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed)
@@ -129,7 +133,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--path", default="pretrained/ehrlich")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--methods", nargs="+", default=["ucb", "greedy", "ga"], choices=["ucb", "greedy", "ga"])
+    parser.add_argument("--methods", nargs="+", default=["ucb", "greedy", "ga"],
+                        choices=["ucb", "bootstrap", "greedy", "ga"])
     parser.add_argument("--rounds", type=int, nargs="+", default=[512, 512, 1024])
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--c", type=float, default=0.1, help="UCB's width C (rows other than 0.1 are named with it)")
