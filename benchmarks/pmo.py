@@ -13,7 +13,8 @@ functions (:mod:`rewardsde.domains.pmo_objectives`) and RDKit's QED.
 * **SEIKO** (``ucb`` or ``greedy``; :class:`rewardsde.SeikoRound` around
   :class:`rewardsde.TiltedDenoisingObjective`, as ``configs/seiko_moses.yaml``): rounds of
   ``--round`` designs sampled from the current model and labelled by the oracle, a reward model
-  (4 dilated 1-D CNNs on the decoded SELFIES) refitted on every label so far, then ``--steps``
+  (4 dilated 1-D CNNs on the decoded SELFIES, or with ``--reward-model morgan`` 4 MLPs on the
+  Morgan fingerprint of the decoded molecule) refitted on every label so far, then ``--steps``
   steps of weighted denoising toward ``p_pre·exp((r̂+ĝ)/α)``. Every design sent counts as a call,
   repeats included (which can only lower SEIKO's figures).
 
