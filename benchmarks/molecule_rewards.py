@@ -36,13 +36,12 @@ from rewardsde.domains import GenuineReward, SequenceSDE, scores
 
 try:
     from ._common import markdown_table
-    from .pmo import REWARD_MODELS, reward_model
+    from .pmo import REWARD_MODELS, TASKS, reward_model
 except ImportError:
     from _common import markdown_table
-    from pmo import REWARD_MODELS, reward_model
+    from pmo import REWARD_MODELS, TASKS, reward_model
 
 RESULTS = pathlib.Path(__file__).parent / "results" / "molecule_rewards.json"
-TASKS = ("qed", "perindopril_mpo", "sitagliptin_mpo")
 
 
 def run(path: str, models, tasks, labels: int, held_out: int, seeds) -> list[dict]:
