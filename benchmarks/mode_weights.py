@@ -124,8 +124,9 @@ def pathwise_fit(prior, reward, alpha: float, exact, paths: int, chain: int, tar
     """The control network regressed onto ``σ(t_k)·ã_{k+1}`` (``target="pathwise"``) or onto
     ``a*(t_k, x_k)`` (``"exact"``) at the 40 sampling times, on ``paths`` exact-control Euler
     paths of ``chain`` steps (a multiple of 40; the target's adjoint runs on that finer chain)."""
-    if chain % 40:
-        raise ValueError(f"chain must be a multiple of 40, got {chain}")
+    if chain % 40 or (paths > 8192 and paths % 8192):
+        raise ValueError(f"chain must be a multiple of 40 and paths at most 8192 or a multiple of it, "
+                         f"got chain={chain}, paths={paths}")
     sde = ControlledSDE(prior, OptimalMixtureControl(exact.reward, exact.alpha))
     inputs, times_in, targets = [], [], []
     for part in range(max(paths // 8192, 1)):
