@@ -143,6 +143,37 @@ def torchsde_reversible_heun_adjoint(sde, y0, steps, brownian, params) -> torch.
     )[-1]
 
 
+class _Identity(torch.nn.Module):
+    """A drift correction that costs nothing: ``(x, x)``, so a solve times only what is around the network."""
+
+    def forward(self, t, x):
+        return x, x
+
+
+def overhead(steps: int = 100, repeats: int = 200) -> dict:
+    """Microseconds per step that the library's gradient-free Euler solve and the bare loop spend
+    *around* the network: both on the ``mlp`` task's prior and batch with the network replaced by
+    ``(x, x)``, alternating, the minimum of ``repeats`` each (noise only adds time, and these solves
+    are short enough to repeat often). Their difference over the loop's step time with the network
+    is the library's share of a sampling step, measured without the run-to-run noise of the
+    seconds-long solves."""
+    reference, _, _, batch = build("mlp", "")
+    sde = ControlledSDE(reference, NetworkCorrection(hidden=8))
+    sde.correction = _Identity()
+    x0 = reference.sample_initial(batch)
+    library = lambda: solve(sde, x0, steps, seed=0, backend="direct", method="euler")  # noqa: E731
+    bare = lambda: reference_loop(sde, x0, steps, torch.Generator().manual_seed(0))  # noqa: E731
+    times = {"library": [], "loop": []}
+    with torch.no_grad():
+        for repeat in range(repeats + 1):
+            for name, solve_once in (("library", library), ("loop", bare))[:: 1 if repeat % 2 else -1]:
+                start = time.perf_counter()
+                solve_once()
+                if repeat:  # the first is a warm-up
+                    times[name].append(time.perf_counter() - start)
+    return {f"{name}_us_per_step": 1e6 * min(values) / steps for name, values in times.items()}
+
+
 def one_step(sde: ControlledSDE, reward, batch: int, steps: int, options: dict, grad: bool,
              matching: AdjointMatchingObjective | None = None) -> None:
     """One training step (``grad``) or one gradient-free solve of ``options``' back end."""
@@ -172,7 +203,7 @@ def measure(task: str, backend: str, steps: int, repeats: int, pipeline: str, de
     The memory is read first, from two training steps of this back end alone. Then the
     back end and the bare ``reference loop`` alternate, ``repeats`` times each, so that
     their ratio compares runs of one process on the same machine state (CPU timings of
-    separate processes differ by ±15% here).
+    separate processes differ by ±15% here), and which of the two goes first alternates too.
 
     On CUDA the memory is ``torch.cuda.max_memory_allocated`` during the training
     steps minus what was allocated before them; on CPU it is the peak resident size.
@@ -222,12 +253,15 @@ def measure(task: str, backend: str, steps: int, repeats: int, pipeline: str, de
     # Times: this back end and the bare loop alternate, so both see the same machine.
     run(False, loop)
     run(True, loop)
+    # Which of the two runs first alternates from repeat to repeat: on this machine a solve timed
+    # right after a training step runs a few percent faster than one timed after a solve, which
+    # the loop against itself showed (0.96 by the fixed order's minima).
     times = {key: [] for key in ("sample", "train", "loop_sample", "loop_train")}
-    for _ in range(repeats):
-        times["sample"].append(seconds(False))
-        times["loop_sample"].append(seconds(False, loop))
-        times["train"].append(seconds(True))
-        times["loop_train"].append(seconds(True, loop))
+    for repeat in range(repeats):
+        order = (("", options), ("loop_", loop)) if repeat % 2 == 0 else (("loop_", loop), ("", options))
+        for grad, key in ((False, "sample"), (True, "train")):
+            for prefix, chosen in order:
+                times[prefix + key].append(seconds(grad, chosen))
     return {key: statistics.median(values) for key, values in times.items()} | {"memory_mib": memory_mib}
 
 
@@ -274,8 +308,13 @@ def main() -> None:
                         help="rows {task, backend, steps, sample, train, loop_sample, loop_train, memory_mib}")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--autocast", action="store_true", help="bf16 autocast around each step")
+    parser.add_argument("--overhead", action="store_true",
+                        help="only the microseconds per step around the network, library against bare loop")
     parser.add_argument("--cell", nargs=3, metavar=("TASK", "BACKEND", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.overhead:
+        print(json.dumps(overhead()))
+        return
     if args.cell:
         task, backend, steps = args.cell
         print(json.dumps(measure(task, backend, int(steps), args.repeats, args.pipeline, args.device, args.autocast)))

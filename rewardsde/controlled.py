@@ -48,9 +48,13 @@ class ControlledSDE(nn.Module):
         correction.attach(reference)
         self.previous = FrozenDrift(correction) if previous else None
         self.cost_states = 2 if previous else 1
-        mask = torch.ones(reference.event_size + self.cost_states)
-        mask[reference.event_size :] = 0.0
+        # Plain attributes read once per drift call (a submodule's attribute costs a ``__getattr__``).
+        self._size, self._shape = reference.event_size, tuple(reference.event_shape)
+        mask = torch.ones(self._size + self.cost_states)
+        mask[self._size :] = 0.0
         self.register_buffer("noise_mask", mask, persistent=False)
+        # The drift's coordinates as they are, the costs' halved: ½‖a‖² with one multiply per call.
+        self.register_buffer("drift_row", (1.0 + mask) / 2, persistent=False)
 
     def freeze_previous(self) -> None:
         """Make ``a_prev`` the current control (the start of a SEIKO round)."""
@@ -67,19 +71,29 @@ class ControlledSDE(nn.Module):
 
     def f_and_g(self, t: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """``(f(t, y), g(t, y))`` with ``σ(t)`` computed once (torchsde and our loop use it)."""
-        sigma = self.reference.diffusion(t)
-        return self._drift(t, y, sigma), (sigma * self.noise_mask).expand_as(y)
+        f, sigma = self.f_and_sigma(t, y)
+        return f, (sigma * self.noise_mask).expand_as(y)
 
-    def _drift(self, t: Tensor, y: Tensor, sigma: Tensor) -> Tensor:
-        x = y[:, : self.reference.event_size].reshape(y.shape[0], *self.reference.event_shape)
+    def f_and_sigma(self, t: Tensor, y: Tensor, row: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """``(f(t, y)·row, σ(t))``: the drift, scaled per coordinate by ``row`` (default
+        :attr:`drift_row`, which halves the costs' squares), and the diffusion's one value
+        at ``t`` (``g`` is ``σ`` times the mask). A solver in rescaled time passes its own row."""
+        sigma = self.reference.diffusion(t)
+        return self._drift(t, y, sigma, self.drift_row if row is None else row), sigma
+
+    def _drift(self, t: Tensor, y: Tensor, sigma: Tensor, row: Tensor | None = None) -> Tensor:
+        x = y[:, : self._size]
+        if len(self._shape) != 1:
+            x = x.reshape(y.shape[0], *self._shape)
         if self.checkpoint and torch.is_grad_enabled():
             drift, control = checkpoint(self.correction, t, x, use_reentrant=False)
         else:
             drift, control = self.correction(t, x)
         control = control.flatten(1)
         drift = torch.addcmul(drift.flatten(1), sigma, control)
-        costs = [0.5 * control.pow(2).sum(dim=1, keepdim=True)]
+        squares = [control.square().sum(dim=1, keepdim=True)]
         if self.previous is not None:
             gap = control - self.previous(t, x).flatten(1)
-            costs.append(0.5 * gap.pow(2).sum(dim=1, keepdim=True))
-        return torch.cat([drift, *costs], dim=1)
+            squares.append(gap.square().sum(dim=1, keepdim=True))
+        # [f + σa, ‖a‖², …]·row: the costs' ½ (and a solver's time scale) in one multiply.
+        return torch.cat([drift, *squares], dim=1).mul_(self.drift_row if row is None else row)

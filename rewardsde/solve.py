@@ -194,6 +194,9 @@ class _UnitSteps(nn.Module):
         self.origin = sde.reference.t0
         self.h = (sde.reference.t1 - sde.reference.t0) / steps
         self.sqrt_h = math.sqrt(self.h)
+        # √h on the sample's coordinates, 0 on the costs': g = σ(t)·row, one multiply per call.
+        self.register_buffer("noise_row", self.sqrt_h * sde.noise_mask, persistent=False)
+        self.register_buffer("drift_row", self.h * sde.drift_row, persistent=False)
 
     def time(self, tau: Tensor) -> Tensor:
         """``t = t0 + h·τ``."""
@@ -203,13 +206,13 @@ class _UnitSteps(nn.Module):
         return self.h * self.sde.f(self.time(tau), y)
 
     def g(self, tau: Tensor, y: Tensor) -> Tensor:
-        return (self.sqrt_h * self.sde.g(self.time(tau), y)[:1]).expand_as(y)
+        return (self.sde.reference.diffusion(self.time(tau)) * self.noise_row).expand_as(y)
 
     def f_and_g(self, tau: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        """Both in unit time; ``g`` is the same for every row (``ControlledSDE.g``), so it is scaled
-        as one row and expanded, not as a full ``(batch, d)`` tensor."""
-        f, g = self.sde.f_and_g(self.time(tau), y)
-        return self.h * f, (self.sqrt_h * g[:1]).expand_as(y)
+        """Both in unit time; ``g`` is the same for every row, so it is one row ``σ(t)·√h·mask``
+        expanded, not a full ``(batch, d)`` tensor; ``h`` joins the costs' ½ in one row."""
+        f, sigma = self.sde.f_and_sigma(self.time(tau), y, self.drift_row)
+        return f, (sigma * self.noise_row).expand_as(y)
 
 
 class _Truncated(nn.Module):

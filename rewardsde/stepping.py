@@ -41,31 +41,37 @@ def integrate(
     if method not in LOOP_METHODS:
         raise ValueError(f"integrate runs {', '.join(LOOP_METHODS)}; got {method!r}")
     times = torch.arange(steps + 1, dtype=y0.dtype, device=y0.device)
-    halves = times[:-1] + 0.5
-    grad = torch.is_grad_enabled()
+    halves = (times[:-1] + 0.5).unbind()
+    times = times.unbind()
     y = y0.detach() if graph_from > 0 else y0
     path = [y] if keep_path else None
     state = None
+
+    def advance(k: int, y: Tensor, state: tuple | None) -> tuple[Tensor, tuple | None]:
+        xi = noise.increment(k)
+        if method == "reversible_heun":
+            f, g, z = state if state is not None else (*sde.f_and_g(times[0], y), y)
+            z = 2 * y - z + f + g * xi
+            f_next, g_next = sde.f_and_g(times[k + 1], z)
+            return y + (f + f_next) * 0.5 + (g + g_next) * (0.5 * xi), (f_next, g_next, z)
+        f, g = sde.f_and_g(times[k], y)
+        if method == "euler":
+            return y + f + g * xi, None
+        if method == "midpoint":
+            f_half, g_half = sde.f_and_g(halves[k], y + 0.5 * f + 0.5 * (g * xi))
+            return y + f_half + g_half * xi, None
+        g_xi = g * xi
+        f_end, g_end = sde.f_and_g(times[k + 1], y + f + g_xi)
+        return y + (f + f_end + g_xi + g_end * xi) * 0.5, None
+
+    # Steps before ``graph_from`` run without a graph; the rest in the caller's autograd mode
+    # (no context manager entered per step).
     for k in range(steps):
-        with torch.set_grad_enabled(grad and k >= graph_from):
-            xi = noise.increment(k)
-            if method == "reversible_heun":
-                f, g, z = state if state is not None else (*sde.f_and_g(times[0], y), y)
-                z = 2 * y - z + f + g * xi
-                f_next, g_next = sde.f_and_g(times[k + 1], z)
-                y = y + (f + f_next) * 0.5 + (g + g_next) * (0.5 * xi)
-                state = (f_next, g_next, z)
-            else:
-                f, g = sde.f_and_g(times[k], y)
-                if method == "euler":
-                    y = y + f + g * xi
-                elif method == "midpoint":
-                    f_half, g_half = sde.f_and_g(halves[k], y + 0.5 * f + 0.5 * (g * xi))
-                    y = y + f_half + g_half * xi
-                else:
-                    g_xi = g * xi
-                    f_end, g_end = sde.f_and_g(times[k + 1], y + f + g_xi)
-                    y = y + (f + f_end + g_xi + g_end * xi) * 0.5
+        if k < graph_from:
+            with torch.no_grad():
+                y, state = advance(k, y, state)
+        else:
+            y, state = advance(k, y, state)
         if keep_path:
             path.append(y)
     return torch.stack(path) if keep_path else y
