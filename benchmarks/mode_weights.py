@@ -32,7 +32,19 @@ Euler steps (the solver of the exactness rows), against the exact tilt's mode we
    the data resolve), the fit would land at the floor, as the same fit onto the exact
    control does.
 
-Writes ``benchmarks/results/mode_weights.json`` (``mode_weights_offline.json`` with ``--offline``).
+6. **The target's mean, measured without a fit** (``--projection``, about 20 minutes, its own
+   JSON). Along exact paths, ``ρ = E[σã_{k+1}·a*] / E[a*·a*]`` per tenth of the 40 sampling
+   times: if the target's conditional mean is ``a*``, the error ``σã_{k+1} - a*`` is
+   orthogonal to every function of ``x_k`` and ``ρ = 1``. On the 40-step chain with 65,536 and
+   262,144 paths, and with the adjoint's chain refined to 160 and 640 steps (the spread of ρ
+   over groups of 8,192 paths shows the heavy tail). Then at four fixed states ``x`` on the
+   40-step grid (the largest and the median ``‖a*‖`` at steps 8 and 24), 65,536 continuations
+   of the exact control on a 640-step chain: the mean of ``σ(t)·ã`` against ``a*(t, x)`` with
+   its standard error, the median over 64 groups of the group means (what a batch of 1,024
+   sees), and the share of ``Σ‖σã‖`` carried by the largest 0.1% of the samples.
+
+Writes ``benchmarks/results/mode_weights.json`` (``mode_weights_offline.json`` with ``--offline``,
+``mode_weights_projection.json`` with ``--projection``).
 """
 
 from __future__ import annotations
@@ -167,6 +179,81 @@ def offline(prior, reward, alpha: float, exact, seed: int, out: str) -> None:
         print(f"| {name} | {row['paths']:,} | {row['chain']} | {row['weight_tv']:.4f} | {row['objective']:.3f} |")
 
 
+def target_projection(prior, reward, alpha: float, exact, chain: int, parts: int) -> dict:
+    """Measurement 6a: ``ρ = Σσã_{k+1}·a* / Σa*·a*`` per tenth of the 40 sampling times, on
+    ``parts`` × 8,192 exact-control paths of ``chain`` Euler steps; also per group of 8,192."""
+    sde = ControlledSDE(prior, OptimalMixtureControl(exact.reward, exact.alpha))
+    num, den = torch.zeros(parts, 10, dtype=torch.float64), torch.zeros(parts, 10, dtype=torch.float64)
+    for part in range(parts):
+        path, _ = trajectory(sde, prior.sample_initial(8192, torch.Generator().manual_seed(100 + part)), chain,
+                             seed=200 + part)
+        times = prior.t0 + (prior.t1 - prior.t0) * torch.arange(chain + 1, dtype=path.dtype) / chain
+        end = path[-1].clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(reward(end).sum(), end)
+        adjoint = lean_adjoint(exact.reference_drift, times, path, grad / alpha)
+        with torch.no_grad():
+            for k in range(0, chain, chain // 40):
+                target, optimal = prior.diffusion(times[k]) * adjoint[k + 1], exact(times[k], path[k])[1]
+                num[part, 10 * k // chain] += (target * optimal).sum().item()
+                den[part, 10 * k // chain] += optimal.pow(2).sum().item()
+    groups = num / den
+    return {"chain": chain, "paths": 8192 * parts, "rho_by_tenth": (num.sum(0) / den.sum(0)).tolist(),
+            "rho": (num.sum() / den.sum()).item(), "group_min_by_tenth": groups.min(0).values.tolist(),
+            "group_max_by_tenth": groups.max(0).values.tolist()}
+
+
+def target_at_states(prior, reward, alpha: float, exact, continuations: int = 65_536, chain: int = 640) -> list[dict]:
+    """Measurement 6b: at fixed states on the 40-step grid, the mean of ``σ(t)·ã(t)`` over
+    ``continuations`` exact-control Euler paths of the rest of a ``chain``-step grid, against ``a*``."""
+    path, times = exact_paths(prior, exact, 40, n=4096)
+    generator = torch.Generator().manual_seed(11)
+    rows = []
+    for k in (8, 24):
+        with torch.no_grad():
+            norms = exact(times[k], path[k])[1].norm(dim=1)
+        for which, i in (("largest", int(norms.argmax())), ("median", int(norms.argsort()[len(norms) // 2]))):
+            steps = chain * (40 - k) // 40
+            h = (prior.t1 - times[k].item()) / steps
+            grid = times[k] + h * torch.arange(steps + 1, dtype=path.dtype)
+            y = path[k, i].expand(continuations, -1).clone()
+            states = [y]
+            with torch.no_grad():
+                for j in range(steps):
+                    drift, control = exact(grid[j], y)
+                    sigma = prior.diffusion(grid[j])
+                    y = y + h * (drift + sigma * control) + sigma * h**0.5 * torch.randn(
+                        y.shape, generator=generator, dtype=y.dtype)
+                    states.append(y)
+            states = torch.stack(states)
+            end = states[-1].clone().requires_grad_(True)
+            (grad,) = torch.autograd.grad(reward(end).sum(), end)
+            target = prior.diffusion(grid[0]) * lean_adjoint(exact.reference_drift, grid, states, grad / alpha)[1]
+            with torch.no_grad():
+                optimal = exact(times[k], path[k, i : i + 1])[1][0]
+            sizes = target.norm(dim=1).sort().values
+            rows.append({"step": k, "state": which, "x": path[k, i].tolist(), "optimal": optimal.tolist(),
+                         "mean": target.mean(0).tolist(), "stderr": (target.std(0) / continuations**0.5).tolist(),
+                         "median_of_64_group_means": target.reshape(64, -1, target.shape[-1]).mean(1).median(0).values.tolist(),
+                         "top_0.1%_share": (sizes[-continuations // 1000 :].sum() / sizes.sum()).item()})
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def projection(prior, reward, alpha: float, exact, out: str) -> None:
+    """Measurement 6, to ``out``."""
+    start = time.perf_counter()
+    results = {"projection": []}
+    for chain, parts in ((40, 8), (40, 32), (160, 8), (640, 4)):
+        results["projection"].append(target_projection(prior, reward, alpha, exact, chain, parts))
+        row = results["projection"][-1]
+        print(f"chain {chain}, {row['paths']:,} paths: rho {row['rho']:.3f}, by tenth "
+              + " ".join(f"{r:.2f}" for r in row["rho_by_tenth"]) + f"  ({time.perf_counter() - start:.0f} s)", flush=True)
+    results["states"] = target_at_states(prior, reward, alpha, exact)
+    results["seconds"] = time.perf_counter() - start
+    Path(out).write_text(json.dumps(results, indent=1) + "\n")
+    print(f"saved {out} ({results['seconds']:.0f} s)")
+
+
 def target_noise(prior, reward, alpha: float, exact, steps: int) -> list[float]:
     """``E‖σã_{k+1} - a*(t_k, x_k)‖² / E‖a*‖²`` per tenth of the grid, on exact paths."""
     path, times = exact_paths(prior, exact, steps)
@@ -189,12 +276,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="seed of the fitted networks (not a reported seed)")
     parser.add_argument("--steps", type=int, default=1500, help="training steps of ELEGANT and Adjoint Matching")
     parser.add_argument("--out", default="benchmarks/results/mode_weights.json")
+    parser.add_argument("--projection", action="store_true",
+                        help="measurement 6 only, to benchmarks/results/mode_weights_projection.json (unless --out is given)")
     parser.add_argument("--offline", action="store_true",
                         help="measurement 5 only, to benchmarks/results/mode_weights_offline.json (unless --out is given)")
     args = parser.parse_args()
     task = TASKS["gmm5"]
     prior, reward, alpha = task["prior"](), task["reward"](), task["alphas"][0]
     exact = OptimalMixtureControl(reward, alpha)
+    if args.projection:
+        exact.attach(prior)
+        out = args.out if args.out != parser.get_default("out") else "benchmarks/results/mode_weights_projection.json"
+        projection(prior, reward, alpha, exact, out)
+        return
     if args.offline:
         exact.attach(prior)
         out = args.out if args.out != parser.get_default("out") else "benchmarks/results/mode_weights_offline.json"

@@ -79,7 +79,7 @@ class ControlledSDE(nn.Module):
         :attr:`drift_row`, which halves the costs' squares), and the diffusion's one value
         at ``t`` (``g`` is ``σ`` times the mask). A solver in rescaled time passes its own row."""
         sigma = self.reference.diffusion(t)
-        return self._drift(t, y, sigma, self.drift_row if row is None else row), sigma
+        return self._drift(t, y, sigma, row), sigma
 
     def _drift(self, t: Tensor, y: Tensor, sigma: Tensor, row: Tensor | None = None) -> Tensor:
         x = y[:, : self._size]
