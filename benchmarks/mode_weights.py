@@ -32,7 +32,7 @@ Euler steps (the solver of the exactness rows), against the exact tilt's mode we
    the data resolve), the fit would land at the floor, as the same fit onto the exact
    control does.
 
-6. **The target's mean, measured without a fit** (``--projection``, about 20 minutes, its own
+6. **The target's mean, measured without a fit** (``--projection``, about 7 minutes, its own
    JSON). Along exact paths, ``ρ = E[σã_{k+1}·a*] / E[a*·a*]`` per tenth of the 40 sampling
    times: if the target's conditional mean is ``a*``, the error ``σã_{k+1} - a*`` is
    orthogonal to every function of ``x_k`` and ``ρ = 1``. On the 40-step chain with 65,536 and
