@@ -253,9 +253,8 @@ def measure(task: str, backend: str, steps: int, repeats: int, pipeline: str, de
     # Times: this back end and the bare loop alternate, so both see the same machine.
     run(False, loop)
     run(True, loop)
-    # Which of the two runs first alternates from repeat to repeat: on this machine a solve timed
-    # right after a training step runs a few percent faster than one timed after a solve, which
-    # the loop against itself showed (0.96 by the fixed order's minima).
+    # Which of the two runs first alternates from repeat to repeat, so that neither always
+    # follows a training step (timed against itself, the loop did not read 1 in a fixed order).
     times = {key: [] for key in ("sample", "train", "loop_sample", "loop_train")}
     for repeat in range(repeats):
         order = (("", options), ("loop_", loop)) if repeat % 2 == 0 else (("loop_", loop), ("", options))
