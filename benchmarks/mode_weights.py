@@ -41,7 +41,8 @@ Euler steps (the solver of the exactness rows), against the exact tilt's mode we
    40-step grid (the largest and the median ``‖a*‖`` at steps 8 and 24), 65,536 continuations
    of the exact control on a 640-step chain: the mean of ``σ(t)·ã`` against ``a*(t, x)`` with
    its standard error, the median over 64 groups of the group means (what a batch of 1,024
-   sees), and the share of ``Σ‖σã‖`` carried by the largest 0.1% of the samples.
+   sees), and the share of ``Σ‖σã‖`` carried by the largest 0.1% of the samples. ``--float64``
+   runs it all in double precision.
 
 Writes ``benchmarks/results/mode_weights.json`` (``mode_weights_offline.json`` with ``--offline``,
 ``mode_weights_projection.json`` with ``--projection``).
@@ -278,15 +279,22 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/mode_weights.json")
     parser.add_argument("--projection", action="store_true",
                         help="measurement 6 only, to benchmarks/results/mode_weights_projection.json (unless --out is given)")
+    parser.add_argument("--float64", action="store_true",
+                        help="with --projection: in float64, to mode_weights_projection_float64.json")
     parser.add_argument("--offline", action="store_true",
                         help="measurement 5 only, to benchmarks/results/mode_weights_offline.json (unless --out is given)")
     args = parser.parse_args()
+    if args.float64:
+        if not args.projection:
+            parser.error("--float64 goes with --projection")
+        torch.set_default_dtype(torch.float64)
     task = TASKS["gmm5"]
     prior, reward, alpha = task["prior"](), task["reward"](), task["alphas"][0]
     exact = OptimalMixtureControl(reward, alpha)
     if args.projection:
         exact.attach(prior)
-        out = args.out if args.out != parser.get_default("out") else "benchmarks/results/mode_weights_projection.json"
+        default = "mode_weights_projection_float64.json" if args.float64 else "mode_weights_projection.json"
+        out = args.out if args.out != parser.get_default("out") else f"benchmarks/results/{default}"
         projection(prior, reward, alpha, exact, out)
         return
     if args.offline:
