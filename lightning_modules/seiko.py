@@ -63,6 +63,10 @@ class SeikoModule(ControlModule):
             reweighted by ``exp(φ_i)``, ``φ_i = (r̂_i + ĝ_i + β·φ_{i-1})/(α+β)``: the round's exact
             optimum restricted to the pool (:class:`rewardsde.TiltedDenoisingObjective`); ``φ_{i-1}``
             is kept in the checkpoint.
+        refresh_pool: with ``estimator="tilted"`` and ``beta = 0``, redraw the pool from the
+            fine-tuned model at every round after the first, weighted by
+            ``exp((r̂_i + ĝ_i - r̂_{i-1} - ĝ_{i-1})/α)`` (``TiltedDenoisingObjective(refresh=True)``);
+            the pool is kept in the checkpoint.
     """
 
     def __init__(
@@ -92,6 +96,7 @@ class SeikoModule(ControlModule):
         seed: int = 0,
         estimator: Literal["pathwise", "tilted"] = "pathwise",
         pool: int = 4096,
+        refresh_pool: bool = False,
     ) -> None:
         super().__init__()
         check_learn_initial(learn_initial)
@@ -105,7 +110,8 @@ class SeikoModule(ControlModule):
             checkpoint=checkpoint, initial_hidden=initial_hidden, initial_solver_steps=initial_solver_steps,
             previous=estimator == "pathwise",
         )
-        objective = build_objective(sampler, reward_model, alpha, beta, estimator, pool, seed, learn_initial)
+        objective = build_objective(sampler, reward_model, alpha, beta, estimator, pool, seed, learn_initial,
+                                    refresh_pool)
         self.round = SeikoRound(objective, oracle, round_sizes, seed=seed)
         schedule = PhaseSchedule(drift_steps, value_steps if learn_initial else 0,
                                  initial_steps if learn_initial else 0, rounds=len(self.round.round_sizes))
@@ -194,12 +200,19 @@ class SeikoModule(ControlModule):
         checkpoint["seiko_labels"] = self.oracle.state_dict()
         if isinstance(self.objective, TiltedDenoisingObjective):
             checkpoint["seiko_previous_log_weights"] = self.objective.previous
+            if self.objective.refresh and self.objective.proposal_rewards is not None:
+                checkpoint["seiko_pool"] = {"samples": self.objective.samples, "draws": self.objective.draws,
+                                            "proposal_rewards": self.objective.proposal_rewards}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_load_checkpoint(checkpoint)
         self.oracle.load_state_dict(checkpoint["seiko_labels"])
         if isinstance(self.objective, TiltedDenoisingObjective):
             self.objective.previous = checkpoint.get("seiko_previous_log_weights")
+            pool = checkpoint.get("seiko_pool")
+            if pool is not None:  # a refreshed pool: the fine-tuned model drew it, so it cannot be redrawn
+                self.objective.samples, self.objective.draws = pool["samples"], pool["draws"]
+                self.objective.proposal_rewards = pool["proposal_rewards"]
 
 
 def _rank_file(path: str | Path, rank: int) -> Path:

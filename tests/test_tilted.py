@@ -105,6 +105,34 @@ def test_without_beta_freezing_changes_nothing():
     assert torch.equal(objective.weights(), before) and objective.previous is None
 
 
+def test_a_refreshed_pool_follows_the_model_and_its_weights_still_target_the_pretrained_tilt():
+    # Round 0 tilted by r0 = b0·x and the copy sits exactly at its target N(b0/α, I). Round 1's reward
+    # r1 = b1·x has the target N(b1/α, I): a pretrained pool keeps exp(-‖b1‖²/α²) of its size for it,
+    # a pool redrawn from the copy with weights exp((r1 - r0)/α) keeps exp(-‖b1 - b0‖²/α²).
+    b0, b1 = torch.tensor([1.75, -0.75], dtype=torch.float64), torch.tensor([2.0, -1.0], dtype=torch.float64)
+    objective = _objective()
+    objective.refresh = True
+    objective.freeze_previous()  # round 0: nothing scored yet, nothing drawn
+    assert objective.samples is None
+    objective.reward = LinearReward(b0.tolist()).double()
+    objective.rescore()
+    with torch.no_grad():
+        objective.network.mean.copy_(b0 / ALPHA)
+    pretrained_pool = objective.samples.clone()
+    objective.freeze_previous()
+    # The new pool is the copy's: mean b0/α, 5 standard errors of 4096 draws.
+    torch.testing.assert_close(objective.samples.mean(0), b0 / ALPHA, atol=5 / 4096**0.5 + 1e-3, rtol=0)
+    assert not torch.equal(objective.samples, pretrained_pool)
+    objective.reward = LinearReward(b1.tolist()).double()
+    objective.rescore()
+    w = objective.weights()
+    ess = 1.0 / w.pow(2).sum().item()
+    assert ess / 4096 == pytest.approx(math.exp(-((b1 - b0) ** 2).sum().item() / ALPHA**2), abs=0.05)
+    assert ess / 4096 > 100 * math.exp(-(b1**2).sum().item() / ALPHA**2)
+    mean = (w[:, None] * objective.samples).sum(0)
+    torch.testing.assert_close(mean, b1 / ALPHA, atol=5 / ess**0.5, rtol=0)
+
+
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="trains a DenoiserCorrection"):
         _objective(correction=NetworkCorrection(hidden=4))
@@ -119,6 +147,8 @@ def test_bad_settings_are_refused():
         TiltedDenoisingObjective(objective.sampler, objective.reward, 0.0)
     with pytest.raises(ValueError, match="beta non-negative"):
         TiltedDenoisingObjective(objective.sampler, objective.reward, 1.0, beta=-0.5)
+    with pytest.raises(ValueError, match="refresh=True needs beta=0"):
+        TiltedDenoisingObjective(objective.sampler, objective.reward, 1.0, beta=0.5, refresh=True)
 
 
 @pytest.mark.parametrize("parameterisation", ["x0", "eps"])

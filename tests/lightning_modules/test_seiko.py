@@ -168,3 +168,49 @@ def test_the_tilted_estimator_rescores_its_pretrained_pool_after_each_refit(tmp_
         assert torch.allclose(second, module.reward(module.objective.samples).double())
 
 
+
+
+def _refreshing_module():
+    from rewardsde import DenoiserCorrection, PretrainedSDE
+    from tests.helpers.tiny_eps import TinyEps
+
+    torch.manual_seed(0)
+    oracle = Oracle(ModeReward(MODES, [0.0, 1.0, 2.0], 1.0), budget=16, noise_std=0.1)
+    return SeikoModule(PretrainedSDE(TinyEps(), (2,)), DenoiserCorrection(), oracle,
+                       GreedyReward(heads=2, hidden=8, epochs=20, patience=5), round_sizes=[8, 8], alpha=0.5,
+                       beta=0.0, estimator="tilted", pool=32, learn_initial=False, backend="direct",
+                       method="euler", steps=4, drift_steps=2, refresh_pool=True)
+
+
+def test_a_refreshed_pool_is_redrawn_each_round_and_restored_from_the_checkpoint(tmp_path):
+    module = _refreshing_module()
+    pools = PoolSamples()
+    trainer = _trainer(tmp_path, callbacks=[pools])
+    trainer.fit(module, FineTuneDataModule(batch_size=8))
+    first, second = pools.seen[1], pools.seen[2]  # the last step of round 0, the first of round 1
+    assert torch.equal(pools.seen[0], first) and not torch.equal(first, second)
+    objective = module.objective
+    with torch.no_grad():  # round 1's weights: exp((r̂_1 - r̂_0)/α) on the copy's own samples
+        assert torch.allclose(objective.log_weights(), (module.reward(second).double() - objective.proposal_rewards) / 0.5)
+    trainer.save_checkpoint(tmp_path / "last.ckpt")
+    restored = _refreshing_module()
+    checkpoint = torch.load(tmp_path / "last.ckpt", weights_only=False)
+    restored.on_load_checkpoint(checkpoint)
+    restored.load_state_dict(checkpoint["state_dict"])
+    assert torch.equal(restored.objective.samples, objective.samples)
+    assert torch.equal(restored.objective.weights(), objective.weights())
+
+
+def test_refresh_pool_needs_the_tilted_estimator():
+    with pytest.raises(ValueError, match="refresh_pool redraws the pool of estimator='tilted'"):
+        _module(refresh_pool=True)
+
+
+class PoolSamples(L.Callback):
+    """The tilted objective's pool after every step."""
+
+    def __init__(self):
+        self.seen = []
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
+        self.seen.append(module.objective.samples.clone())
