@@ -7,8 +7,8 @@ decoded sequence; ``ucb``: :class:`UCBReward` with C = ``--c``, 0.1 by default, 
 :class:`BootstrapReward`, each CNN on its own resample of the labels and the optimistic reward
 their maximum, ``greedy``: :class:`GreedyReward`),
 then ``--steps`` steps of weighted denoising toward ``p_pre·exp((r̂+ĝ)/α)`` on one pool of
-pretrained samples (with ``--refresh``, a pool redrawn from the fine-tuned model every round and
-importance-weighted against the previous round's reward; α = 0.03, the α of ``configs/elegant_ehrlich.yaml``; batch 128, AdamW 2e-3,
+pretrained samples (with ``--refresh f``, a fraction f of it redrawn from the fine-tuned model every
+round, weighted by multiple importance sampling; α = 0.03, the α of ``configs/elegant_ehrlich.yaml``; batch 128, AdamW 2e-3,
 cosine decay restarted every round). The GA is holo's ``DiscreteEvolution`` from samples of the
 instance's Markov process (the pretraining data), with a population of ``--population`` and
 mutation probability 1/L or holo's 0.2 (:mod:`genetic_algorithm`).
@@ -75,7 +75,7 @@ def seiko(path: str, method: str, seed: int, args) -> list[dict]:
         scores = evaluate(sampler, model, genuine, 256, seed=10**6 + seed)
         labels = oracle.store.tensors()[1]
         name = method if method != "ucb" or args.c == 0.1 else f"ucb, C = {args.c:g}"
-        name += ", refreshed pool" if args.refresh else ""
+        name += f", refresh {args.refresh:g}" if args.refresh else ""
         rows.append(dict(method=f"SEIKO ({name})", seed=seed, queries=oracle.spent, best=labels.max().item(),
                          mean=scores["genuine"], feasible=scores["feasible"], diversity=scores["hamming"]))
         print(json.dumps(rows[-1]), f"pool ESS {1.0 / objective.weights().pow(2).sum().item():.1f}", flush=True)
@@ -144,8 +144,8 @@ def main() -> None:
     parser.add_argument("--alpha", type=float, default=0.03)
     parser.add_argument("--pool", type=int, default=8192)
     parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--refresh", action="store_true",
-                        help="redraw the pool from the fine-tuned model every round (TiltedDenoisingObjective(refresh=True))")
+    parser.add_argument("--refresh", type=float, default=0.0,
+                        help="fraction of the pool redrawn from the fine-tuned model every round (TiltedDenoisingObjective)")
     parser.add_argument("--population", type=int, default=256)
     parser.add_argument("--out", default=str(RESULTS / "ehrlich_feedback.json"))
     parser.add_argument("--merge", nargs="+", metavar="JSON",

@@ -37,7 +37,7 @@ def build_sampler(sde: ReferenceSDE, correction: DriftCorrection, learn_initial:
 
 def build_objective(sampler: FineTunedSampler, reward, alpha: float, beta: float, estimator: str, pool: int,
                     seed: int, learn_initial: bool | str,
-                    refresh_pool: bool = False) -> ElegantObjective | TiltedDenoisingObjective:
+                    refresh_pool: float = 0.0) -> ElegantObjective | TiltedDenoisingObjective:
     """The objective of ``estimator``: ``"pathwise"`` (:class:`rewardsde.ElegantObjective`) or ``"tilted"``
     (:class:`rewardsde.TiltedDenoisingObjective`, which needs ``learn_initial`` false; ``refresh_pool`` is
     its ``refresh``)."""

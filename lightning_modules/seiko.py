@@ -63,9 +63,9 @@ class SeikoModule(ControlModule):
             reweighted by ``exp(φ_i)``, ``φ_i = (r̂_i + ĝ_i + β·φ_{i-1})/(α+β)``: the round's exact
             optimum restricted to the pool (:class:`rewardsde.TiltedDenoisingObjective`); ``φ_{i-1}``
             is kept in the checkpoint.
-        refresh_pool: with ``estimator="tilted"`` and ``beta = 0``, redraw the pool from the
-            fine-tuned model at every round after the first, weighted by
-            ``exp((r̂_i + ĝ_i - r̂_{i-1} - ĝ_{i-1})/α)`` (``TiltedDenoisingObjective(refresh=True)``);
+        refresh_pool: with ``estimator="tilted"`` and ``beta = 0``, the fraction of the pool
+            redrawn from the fine-tuned model at every round after the first, weighted toward the
+            same target by multiple importance sampling (``TiltedDenoisingObjective(refresh=...)``);
             the pool is kept in the checkpoint.
     """
 
@@ -96,7 +96,7 @@ class SeikoModule(ControlModule):
         seed: int = 0,
         estimator: Literal["pathwise", "tilted"] = "pathwise",
         pool: int = 4096,
-        refresh_pool: bool = False,
+        refresh_pool: float = 0.0,
     ) -> None:
         super().__init__()
         check_learn_initial(learn_initial)
@@ -200,9 +200,9 @@ class SeikoModule(ControlModule):
         checkpoint["seiko_labels"] = self.oracle.state_dict()
         if isinstance(self.objective, TiltedDenoisingObjective):
             checkpoint["seiko_previous_log_weights"] = self.objective.previous
-            if self.objective.refresh and self.objective.proposal_rewards is not None:
+            if self.objective.proposal is not None:
                 checkpoint["seiko_pool"] = {"samples": self.objective.samples, "draws": self.objective.draws,
-                                            "proposal_rewards": self.objective.proposal_rewards}
+                                            "proposal": self.objective.proposal}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_load_checkpoint(checkpoint)
@@ -212,7 +212,7 @@ class SeikoModule(ControlModule):
             pool = checkpoint.get("seiko_pool")
             if pool is not None:  # a refreshed pool: the fine-tuned model drew it, so it cannot be redrawn
                 self.objective.samples, self.objective.draws = pool["samples"], pool["draws"]
-                self.objective.proposal_rewards = pool["proposal_rewards"]
+                self.objective.proposal = pool["proposal"]
 
 
 def _rank_file(path: str | Path, rank: int) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -57,21 +58,26 @@ class TiltedDenoisingObjective:
     reward changes) keeps ``φ_{i-1}`` of every pool sample. ``p_{i-1}`` is thus the previous
     round's target, which its fine-tuning approximates. With ``beta = 0``, ``φ = r/α``.
 
-    **A pool that follows the model** (``refresh=True``, rounds with ``beta = 0`` only). A
+    **A pool that follows the model** (``refresh = f > 0``, rounds with ``beta = 0`` only). A
     pool of the pretrained model holds the tilt only where ``p_pre`` puts samples: on
-    Ehrlich a pool of 8,192 keeps an effective size of about 10 at ``α = 0.03``, and the
-    later SEIKO rounds, whose reward points beyond the pool, add little. With ``refresh``
-    every :meth:`freeze_previous` after the first redraws the pool from the current
-    fine-tuned sampler ``q`` and scores it with the reward of the round that trained
-    ``q``, ``r_{i-1}``; after the refit the weights are
+    Ehrlich a pool of 8,192 keeps an effective size of about 10 at ``α = 0.03``. With
+    ``refresh`` every :meth:`freeze_previous` after the first replaces a fraction ``f`` of
+    the pool by samples of the current fine-tuned model ``q`` and scores the whole pool
+    with the reward of the round that trained ``q``, ``r_{i-1}``. The pool is then a draw
+    of the mixture ``(1-f)·p_pre + f·q`` with ``q ≈ p_pre·exp(r_{i-1}/α)/Z``, and after the
+    refit its weights toward the same target ``p_pre·exp(r_i/α)`` are those of
+    multiple importance sampling with the balance heuristic (Veach and Guibas 1995):
 
-        w_j ∝ exp((r_i(x^j) - r_{i-1}(x^j))/α),      x^j ~ q,
+        w_j ∝ exp(r_i(x^j)/α) / ((1-f) + f·exp(r_{i-1}(x^j)/α)/Ẑ),
 
-    self-normalised importance sampling of the same target ``p_pre·exp(r_i/α)`` with the
-    proposal ``p_{i-1} = p_pre·exp(r_{i-1}/α)``, which ``q`` was fitted to. The target is
-    unchanged; the pool now lies where its mass is. The weights are exact only as far as
-    ``q`` reached ``p_{i-1}``: the fitting error of each round is carried into the next
-    instead of being corrected against ``p_pre``.
+    ``Ẑ`` the mean of ``exp(r_{i-1}/α)`` over the pretrained part (with ``f = 1`` it
+    cancels: ``w_j ∝ exp((r_i - r_{i-1})/α)``). The target is unchanged; part of the pool
+    now lies where the model has moved, and each weight is at most ``1/(1-f)`` times its
+    weight in a pretrained pool, so a reward that turns away from ``q`` (a UCB bonus
+    that falls where the last round bought its labels) leaves the pretrained part to
+    carry the target, as a pool of ``(1-f)·m`` would. With ``f = 1`` nothing does: on
+    Ehrlich with UCB the effective size fell to 2 after one round. The weights of the
+    model's part are exact only as far as ``q`` reached ``p_{i-1}``.
 
     Args:
         sampler: a fine-tuned sampler whose correction is a :class:`rewardsde.DenoiserCorrection`
@@ -83,7 +89,8 @@ class TiltedDenoisingObjective:
         pool_seed: seed of the pool's draw (start states and Brownian motion).
         min_snr_gamma: ``γ`` of the min-SNR weight, or ``None``.
         chunk: pool samples drawn and scored per call.
-        refresh: redraw the pool from the fine-tuned model at every round after the first.
+        refresh: the fraction ``f`` of the pool redrawn from the fine-tuned model at every round
+            after the first (0: a pretrained pool throughout).
 
     Example::
 
@@ -103,7 +110,7 @@ class TiltedDenoisingObjective:
         min_snr_gamma: float | None = 5.0,
         chunk: int = 512,
         beta: float = 0.0,
-        refresh: bool = False,
+        refresh: float = 0.0,
     ) -> None:
         correction = sampler.controlled.correction
         if not isinstance(correction, DenoiserCorrection):
@@ -117,10 +124,12 @@ class TiltedDenoisingObjective:
         for name, value in (("pool", pool), ("chunk", chunk)):
             if not (isinstance(value, int) and value >= 1):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not 0.0 <= refresh <= 1.0:
+            raise ValueError(f"refresh must lie in [0, 1], got {refresh}")
         if refresh and beta > 0:
-            raise ValueError(f"refresh=True needs beta=0 (the weights of a refreshed pool know r_(i-1) only), got beta={beta}")
+            raise ValueError(f"refresh > 0 needs beta=0 (the weights of a refreshed pool know r_(i-1) only), got beta={beta}")
         self.sampler, self.reward, self.alpha, self.beta = sampler, reward, float(alpha), float(beta)
-        self.refresh, self.draws = bool(refresh), 0
+        self.refresh, self.draws = float(refresh), 0
         self.pool, self.pool_seed, self.chunk = pool, pool_seed, chunk
         self.network = correction.network
         reference = sampler.reference
@@ -131,7 +140,7 @@ class TiltedDenoisingObjective:
         self.samples: Tensor | None = None
         self.rewards: Tensor | None = None
         self.previous: Tensor | None = None
-        self.proposal_rewards: Tensor | None = None
+        self.proposal: Tensor | None = None
 
     @property
     def kl_weight(self) -> float:
@@ -141,8 +150,8 @@ class TiltedDenoisingObjective:
     def log_weights(self) -> Tensor:
         """``φ = (r + β·φ_prev)/(α+β)`` on the pool, ``(pool,)`` float64."""
         self.draw_pool()
-        if self.proposal_rewards is not None:
-            return (self.rewards - self.proposal_rewards) / self.alpha
+        if self.proposal is not None:
+            return self.rewards / self.alpha - self.proposal
         previous = 0.0 if self.previous is None else self.beta * self.previous
         return (self.rewards + previous) / self.kl_weight
 
@@ -154,13 +163,19 @@ class TiltedDenoisingObjective:
             return
         if self.refresh:
             self.draws += 1
-            sampler = self.sampler
-            self.samples = torch.cat([
-                sampler.rollout(min(self.chunk, self.pool - start), seed=self.pool_seed + 10**6 * self.draws + k).x
-                for k, start in enumerate(range(0, self.pool, self.chunk))
+            fresh = max(1, round(self.refresh * self.pool))
+            kept = self.pool - fresh
+            self.samples = torch.cat([self.samples[:kept]] + [
+                self.sampler.rollout(min(self.chunk, fresh - start), seed=self.pool_seed + 10**6 * self.draws + k).x
+                for k, start in enumerate(range(0, fresh, self.chunk))
             ])
             self.rescore()
-            self.proposal_rewards = self.rewards.clone()
+            tilt = self.rewards / self.alpha
+            if kept:  # log((1-f) + f·exp(r_{i-1}/α)/Ẑ): the log density of the mixture against p_pre
+                f, log_z = fresh / self.pool, torch.logsumexp(tilt[:kept], 0) - math.log(kept)
+                self.proposal = torch.logaddexp(torch.full_like(tilt, math.log(1 - f)), math.log(f) + tilt - log_z)
+            else:  # the same up to a constant
+                self.proposal = tilt
         elif self.beta > 0:
             self.previous = self.log_weights().clone()
 

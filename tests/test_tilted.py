@@ -105,14 +105,12 @@ def test_without_beta_freezing_changes_nothing():
     assert torch.equal(objective.weights(), before) and objective.previous is None
 
 
-def test_a_refreshed_pool_follows_the_model_and_its_weights_still_target_the_pretrained_tilt():
-    # Round 0 tilted by r0 = b0·x and the copy sits exactly at its target N(b0/α, I). Round 1's reward
-    # r1 = b1·x has the target N(b1/α, I): a pretrained pool keeps exp(-‖b1‖²/α²) of its size for it,
-    # a pool redrawn from the copy with weights exp((r1 - r0)/α) keeps exp(-‖b1 - b0‖²/α²).
-    b0, b1 = torch.tensor([1.75, -0.75], dtype=torch.float64), torch.tensor([2.0, -1.0], dtype=torch.float64)
+def _refreshed(b0, b1, fraction):
+    """Round 0 tilted by r0 = b0·x with the copy exactly at its target N(b0/α, I); then a refresh of
+    ``fraction`` of the pool and round 1's reward r1 = b1·x, whose target is N(b1/α, I)."""
     objective = _objective()
-    objective.refresh = True
-    objective.freeze_previous()  # round 0: nothing scored yet, nothing drawn
+    objective.refresh = fraction
+    objective.freeze_previous()  # round 0: nothing drawn yet, nothing to refresh
     assert objective.samples is None
     objective.reward = LinearReward(b0.tolist()).double()
     objective.rescore()
@@ -120,17 +118,38 @@ def test_a_refreshed_pool_follows_the_model_and_its_weights_still_target_the_pre
         objective.network.mean.copy_(b0 / ALPHA)
     pretrained_pool = objective.samples.clone()
     objective.freeze_previous()
-    # The new pool is the copy's: mean b0/α, 5 standard errors of 4096 draws.
-    torch.testing.assert_close(objective.samples.mean(0), b0 / ALPHA, atol=5 / 4096**0.5 + 1e-3, rtol=0)
-    assert not torch.equal(objective.samples, pretrained_pool)
+    fresh = round(fraction * 4096)
+    assert torch.equal(objective.samples[: 4096 - fresh], pretrained_pool[: 4096 - fresh])
+    # The redrawn part is the copy's: mean b0/α within 5 standard errors.
+    torch.testing.assert_close(objective.samples[4096 - fresh:].mean(0), b0 / ALPHA, atol=5 / fresh**0.5 + 1e-3, rtol=0)
     objective.reward = LinearReward(b1.tolist()).double()
     objective.rescore()
     w = objective.weights()
-    ess = 1.0 / w.pow(2).sum().item()
-    assert ess / 4096 == pytest.approx(math.exp(-((b1 - b0) ** 2).sum().item() / ALPHA**2), abs=0.05)
+    return w, 1.0 / w.pow(2).sum().item(), (w[:, None] * objective.samples).sum(0)
+
+
+B0 = torch.tensor([1.75, -0.75], dtype=torch.float64)
+
+
+def test_a_pool_redrawn_from_the_copy_keeps_the_target_and_more_of_its_size_when_the_reward_moves_a_little():
+    # A pretrained pool keeps exp(-‖b1‖²/α²) of its size for N(b1/α, I); the copy's own pool, weighted
+    # by exp((r1 - r0)/α), keeps exp(-‖b1 - b0‖²/α²).
+    b1 = torch.tensor([2.0, -1.0], dtype=torch.float64)
+    w, ess, mean = _refreshed(B0, b1, 1.0)
+    assert ess / 4096 == pytest.approx(math.exp(-((b1 - B0) ** 2).sum().item() / ALPHA**2), abs=0.05)
     assert ess / 4096 > 100 * math.exp(-(b1**2).sum().item() / ALPHA**2)
-    mean = (w[:, None] * objective.samples).sum(0)
     torch.testing.assert_close(mean, b1 / ALPHA, atol=5 / ess**0.5, rtol=0)
+
+
+def test_a_half_refreshed_pool_keeps_the_target_when_the_reward_turns_away_from_the_copy():
+    # r1 = -r0: the copy's samples are worthless for N(-b0/α, I). Balance-heuristic weights leave the
+    # pretrained half to carry the target, as a pretrained pool of 2048 would: ESS ≈ 2048·exp(-‖b0‖²/α²)
+    # ≈ 54 (Poisson-like spread: more than 30). Redrawing all of the pool leaves about one sample.
+    w, ess, mean = _refreshed(B0, -B0, 0.5)
+    assert ess > 30
+    torch.testing.assert_close(mean, -B0 / ALPHA, atol=5 / ess**0.5, rtol=0)
+    _, ess_all, _ = _refreshed(B0, -B0, 1.0)
+    assert ess_all < 5
 
 
 def test_bad_settings_are_refused():
@@ -147,8 +166,10 @@ def test_bad_settings_are_refused():
         TiltedDenoisingObjective(objective.sampler, objective.reward, 0.0)
     with pytest.raises(ValueError, match="beta non-negative"):
         TiltedDenoisingObjective(objective.sampler, objective.reward, 1.0, beta=-0.5)
-    with pytest.raises(ValueError, match="refresh=True needs beta=0"):
-        TiltedDenoisingObjective(objective.sampler, objective.reward, 1.0, beta=0.5, refresh=True)
+    with pytest.raises(ValueError, match="refresh > 0 needs beta=0"):
+        TiltedDenoisingObjective(objective.sampler, objective.reward, 1.0, beta=0.5, refresh=0.5)
+    with pytest.raises(ValueError, match=r"refresh must lie in \[0, 1\], got 1.5"):
+        TiltedDenoisingObjective(objective.sampler, objective.reward, 1.0, refresh=1.5)
 
 
 @pytest.mark.parametrize("parameterisation", ["x0", "eps"])
