@@ -15,7 +15,8 @@ functions (:mod:`rewardsde.domains.pmo_objectives`) and RDKit's QED.
   ``--round`` designs sampled from the current model and labelled by the oracle, a reward model
   (4 dilated 1-D CNNs on the decoded SELFIES, or with ``--reward-model morgan`` 4 MLPs on the
   Morgan fingerprint of the decoded molecule) refitted on every label so far, then ``--steps``
-  steps of weighted denoising toward ``p_pre·exp((r̂+ĝ)/α)``. Every design sent counts as a call,
+  steps of weighted denoising toward ``p_pre·exp((r̂+ĝ)/α)`` (on a pool of pretrained samples, or with
+  ``--refresh f`` one whose fraction f is redrawn from the fine-tuned model every round). Every design sent counts as a call,
   repeats included (which can only lower SEIKO's figures).
 
     OMP_NUM_THREADS=1 python benchmarks/pmo.py --methods molga --tasks qed --seeds 1 --out A.json
@@ -112,6 +113,7 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     torch.manual_seed(seed)
     sde = SequenceSDE(path)
     name = f"SEIKO ({method})" if args.reward_model == "cnn" else f"SEIKO ({method}, Morgan reward)"
+    name = name if not args.refresh else f"{name[:-1]}, refresh {args.refresh:g})"
     if not 1 <= args.round <= args.budget:
         raise ValueError(f"--round must lie in [1, --budget={args.budget}], got {args.round}")
     rounds = [args.round] * (args.budget // args.round)
@@ -119,7 +121,8 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     model = reward_model(args.reward_model, GenuineReward(path).reward.alphabet, method, args.c)
     model.build(tuple(sde.event_shape))
     sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
-    objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed)
+    objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed,
+                                         refresh=args.refresh)
     loop = SeikoRound(objective, oracle, rounds, seed=seed)
     for index in tilted_seiko_rounds(loop, objective, len(rounds), args.steps, args.lr, seed):
         calls = oracle.store.tensors()[1].tolist()
@@ -161,6 +164,8 @@ def main() -> None:
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--c", type=float, default=0.1, help="UCB's bonus weight")
     parser.add_argument("--pool", type=int, default=8192)
+    parser.add_argument("--refresh", type=float, default=0.0,
+                        help="fraction of SEIKO's pool redrawn from the fine-tuned model every round")
     parser.add_argument("--reward-model", choices=REWARD_MODELS, default="cnn",
                         help="SEIKO's reward model: a CNN on SELFIES tokens or an MLP on Morgan fingerprints")
     parser.add_argument("--lr", type=float, default=2e-3)

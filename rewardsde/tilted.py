@@ -75,9 +75,12 @@ class TiltedDenoisingObjective:
     now lies where the model has moved, and each weight is at most ``1/(1-f)`` times its
     weight in a pretrained pool, so a reward that turns away from ``q`` (a UCB bonus
     that falls where the last round bought its labels) leaves the pretrained part to
-    carry the target, as a pool of ``(1-f)·m`` would. With ``f = 1`` nothing does: on
-    Ehrlich with UCB the effective size fell to 2 after one round. The weights of the
-    model's part are exact only as far as ``q`` reached ``p_{i-1}``.
+    carry the target, as a pool of ``(1-f)·m`` would; with ``f = 1`` nothing does. The
+    weights of the model's part are exact only as far as ``q`` reached ``p_{i-1}``. A
+    refreshed pool does not keep the effective size up when the model finds designs the
+    new reward ranks above all others: the tilt then weights those few, as it should
+    (on Ehrlich at ``α = 0.03`` the size fell to 1-2 after the first refresh, with
+    ``f = 1`` and ``f = 0.5`` alike; ``docs/howto/sequences.md``).
 
     Args:
         sampler: a fine-tuned sampler whose correction is a :class:`rewardsde.DenoiserCorrection`
@@ -148,7 +151,8 @@ class TiltedDenoisingObjective:
         return self.alpha + self.beta
 
     def log_weights(self) -> Tensor:
-        """``φ = (r + β·φ_prev)/(α+β)`` on the pool, ``(pool,)`` float64."""
+        """``φ = (r + β·φ_prev)/(α+β)`` on the pool (with a refreshed pool ``r/α`` minus the log density of
+        its mixture against ``p_pre``), ``(pool,)`` float64, up to a constant."""
         self.draw_pool()
         if self.proposal is not None:
             return self.rewards / self.alpha - self.proposal
