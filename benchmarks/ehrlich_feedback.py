@@ -8,8 +8,8 @@ decoded sequence; ``ucb``: :class:`UCBReward` with C = ``--c``, 0.1 by default, 
 their maximum, ``greedy``: :class:`GreedyReward`),
 then ``--steps`` steps of weighted denoising toward ``p_pre·exp((r̂+ĝ)/α)`` on one pool of
 pretrained samples (with ``--refresh f``, a fraction f of it redrawn from the fine-tuned model every
-round, weighted by multiple importance sampling; α = 0.03, the α of ``configs/elegant_ehrlich.yaml``; batch 128, AdamW 2e-3,
-cosine decay restarted every round). The GA is holo's ``DiscreteEvolution`` from samples of the
+round, weighted by multiple importance sampling; α = 0.03, the α of ``configs/elegant_ehrlich.yaml``;
+batch 128, AdamW 2e-3, cosine decay restarted every round). The GA is holo's ``DiscreteEvolution`` from samples of the
 instance's Markov process (the pretraining data), with a population of ``--population`` and
 mutation probability 1/L or holo's 0.2 (:mod:`genetic_algorithm`).
 
@@ -145,7 +145,7 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=8192)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--refresh", type=float, default=0.0,
-                        help="fraction of the pool redrawn from the fine-tuned model every round (TiltedDenoisingObjective)")
+                        help="fraction of the pool redrawn from the fine-tuned model every round")
     parser.add_argument("--population", type=int, default=256)
     parser.add_argument("--out", default=str(RESULTS / "ehrlich_feedback.json"))
     parser.add_argument("--merge", nargs="+", metavar="JSON",

@@ -16,8 +16,8 @@ functions (:mod:`rewardsde.domains.pmo_objectives`) and RDKit's QED.
   (4 dilated 1-D CNNs on the decoded SELFIES, or with ``--reward-model morgan`` 4 MLPs on the
   Morgan fingerprint of the decoded molecule) refitted on every label so far, then ``--steps``
   steps of weighted denoising toward ``p_pre·exp((r̂+ĝ)/α)`` (on a pool of pretrained samples, or with
-  ``--refresh f`` one whose fraction f is redrawn from the fine-tuned model every round). Every design sent counts as a call,
-  repeats included (which can only lower SEIKO's figures).
+  ``--refresh f`` one whose fraction f is redrawn from the fine-tuned model every round). Every design
+  sent counts as a call, repeats included (which can only lower SEIKO's figures).
 
     OMP_NUM_THREADS=1 python benchmarks/pmo.py --methods molga --tasks qed --seeds 1 --out A.json
     python benchmarks/pmo.py --merge A.json B.json         # the table, beside the published figures

@@ -130,7 +130,8 @@ class TiltedDenoisingObjective:
         if not 0.0 <= refresh <= 1.0:
             raise ValueError(f"refresh must lie in [0, 1], got {refresh}")
         if refresh and beta > 0:
-            raise ValueError(f"refresh > 0 needs beta=0 (the weights of a refreshed pool know r_(i-1) only), got beta={beta}")
+            raise ValueError(
+                f"refresh > 0 needs beta=0 (the weights of a refreshed pool know r_(i-1) only), got beta={beta}")
         self.sampler, self.reward, self.alpha, self.beta = sampler, reward, float(alpha), float(beta)
         self.refresh, self.draws = float(refresh), 0
         self.pool, self.pool_seed, self.chunk = pool, pool_seed, chunk

@@ -147,16 +147,20 @@ class PoolRewards(L.Callback):
         self.seen.append(module.objective.rewards.clone())
 
 
-def test_the_tilted_estimator_rescores_its_pretrained_pool_after_each_refit(tmp_path):
+def _tilted_module(refresh_pool=0.0):
     from rewardsde import DenoiserCorrection, PretrainedSDE
     from tests.helpers.tiny_eps import TinyEps
 
     torch.manual_seed(0)
     oracle = Oracle(ModeReward(MODES, [0.0, 1.0, 2.0], 1.0), budget=16, noise_std=0.1)
-    module = SeikoModule(PretrainedSDE(TinyEps(), (2,)), DenoiserCorrection(), oracle,
-                         GreedyReward(heads=2, hidden=8, epochs=20, patience=5), round_sizes=[8, 8], alpha=0.5,
-                         beta=0.0, estimator="tilted", pool=32, learn_initial=False, backend="direct",
-                         method="euler", steps=4, drift_steps=2)
+    return SeikoModule(PretrainedSDE(TinyEps(), (2,)), DenoiserCorrection(), oracle,
+                       GreedyReward(heads=2, hidden=8, epochs=20, patience=5), round_sizes=[8, 8], alpha=0.5,
+                       beta=0.0, estimator="tilted", pool=32, learn_initial=False, backend="direct",
+                       method="euler", steps=4, drift_steps=2, refresh_pool=refresh_pool)
+
+
+def test_the_tilted_estimator_rescores_its_pretrained_pool_after_each_refit(tmp_path):
+    module = _tilted_module()
     assert module.controlled.previous is None
     pool = PoolRewards()
     trainer = _trainer(tmp_path, callbacks=[pool])
@@ -168,22 +172,8 @@ def test_the_tilted_estimator_rescores_its_pretrained_pool_after_each_refit(tmp_
         assert torch.allclose(second, module.reward(module.objective.samples).double())
 
 
-
-
-def _refreshing_module():
-    from rewardsde import DenoiserCorrection, PretrainedSDE
-    from tests.helpers.tiny_eps import TinyEps
-
-    torch.manual_seed(0)
-    oracle = Oracle(ModeReward(MODES, [0.0, 1.0, 2.0], 1.0), budget=16, noise_std=0.1)
-    return SeikoModule(PretrainedSDE(TinyEps(), (2,)), DenoiserCorrection(), oracle,
-                       GreedyReward(heads=2, hidden=8, epochs=20, patience=5), round_sizes=[8, 8], alpha=0.5,
-                       beta=0.0, estimator="tilted", pool=32, learn_initial=False, backend="direct",
-                       method="euler", steps=4, drift_steps=2, refresh_pool=0.5)
-
-
 def test_a_refreshed_pool_is_redrawn_each_round_and_restored_from_the_checkpoint(tmp_path):
-    module = _refreshing_module()
+    module = _tilted_module(refresh_pool=0.5)
     pools = PoolSamples()
     trainer = _trainer(tmp_path, callbacks=[pools])
     trainer.fit(module, FineTuneDataModule(batch_size=8))
@@ -192,7 +182,7 @@ def test_a_refreshed_pool_is_redrawn_each_round_and_restored_from_the_checkpoint
     assert torch.equal(pools.seen[0], first) and torch.equal(first[:16], second[:16]) and not torch.equal(first, second)
     objective = module.objective
     trainer.save_checkpoint(tmp_path / "last.ckpt")
-    restored = _refreshing_module()
+    restored = _tilted_module(refresh_pool=0.5)
     checkpoint = torch.load(tmp_path / "last.ckpt", weights_only=False)
     restored.on_load_checkpoint(checkpoint)
     restored.load_state_dict(checkpoint["state_dict"])
