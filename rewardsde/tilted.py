@@ -79,8 +79,8 @@ class TiltedDenoisingObjective:
     weights of the model's part are exact only as far as ``q`` reached ``p_{i-1}``. A
     refreshed pool does not keep the effective size up when the model finds designs the
     new reward ranks above all others: the tilt then weights those few, as it should
-    (on Ehrlich at ``α = 0.03`` the size fell to 1-2 after the first refresh, with
-    ``f = 1`` and ``f = 0.5`` alike; ``docs/howto/sequences.md``).
+    (on Ehrlich at ``α = 0.03``, seed 100, the size fell to 1-2 after the first refresh,
+    with ``f = 1`` and ``f = 0.5`` alike; ``docs/howto/sequences.md``).
 
     Args:
         sampler: a fine-tuned sampler whose correction is a :class:`rewardsde.DenoiserCorrection`
