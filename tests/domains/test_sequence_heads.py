@@ -33,6 +33,19 @@ def test_chain_marginals_are_those_of_the_enumerated_chain(generator):
         assert torch.allclose(marginals[b], brute_force_marginals(unary[b], pairwise), atol=1e-12)
 
 
+def test_chain_marginals_keep_float32_accuracy_for_confident_logits_and_unreachable_states(generator):
+    # x₀ logits near the end of sampling are confident (tens of nats apart); a float32 input must
+    # still get the float64 recursion's marginals, and a state no transition enters keeps probability 0.
+    unary = 40 * torch.randn(2, 3, 5, generator=generator, dtype=torch.float64)
+    pairwise = 4 * torch.randn(3, 3, generator=generator, dtype=torch.float64)
+    pairwise[:, 1] = -torch.inf
+    exact = torch.stack([brute_force_marginals(unary[b], pairwise) for b in range(2)])
+    marginals = chain_log_marginals(unary.float(), pairwise.float())
+    assert marginals.dtype == torch.float32
+    assert torch.allclose(marginals.exp().double(), exact, atol=1e-6)
+    assert (marginals[:, 1, 1:].exp() == 0).all()
+
+
 def test_a_flat_chain_is_independent_positions_and_bad_shapes_are_named(generator):
     unary = torch.randn(2, 4, 6, generator=generator)
     assert torch.allclose(chain_log_marginals(unary, torch.zeros(4, 4)), torch.log_softmax(unary, 1), atol=1e-6)
