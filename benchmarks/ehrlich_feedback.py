@@ -41,7 +41,7 @@ import torch
 
 from rewardsde import DenoiserCorrection, FineTunedSampler, SeikoRound, TiltedDenoisingObjective
 from rewardsde.callbacks.hamming import mean_pairwise_hamming
-from rewardsde.domains import GenuineReward, SequenceSDE, SimplexProjection
+from rewardsde.domains import GenuineReward, SequenceSDE, SimplexProjection, decode, one_hot
 from rewardsde.rewards import BootstrapReward, GreedyReward, Oracle, UCBReward
 
 try:
@@ -71,7 +71,7 @@ def seiko(path: str, method: str, seed: int, args) -> list[dict]:
                                          refresh=args.refresh)
     rounds = SeikoRound(objective, oracle, list(args.rounds), seed=seed)
     rows = []
-    for _ in tilted_seiko_rounds(rounds, objective, len(args.rounds), args.steps, args.lr, seed):
+    for index in tilted_seiko_rounds(rounds, objective, len(args.rounds), args.steps, args.lr, seed):
         scores = evaluate(sampler, model, genuine, 256, seed=10**6 + seed)
         labels = oracle.store.tensors()[1]
         name = method if method != "ucb" or args.c == 0.1 else f"ucb, C = {args.c:g}"
@@ -79,7 +79,51 @@ def seiko(path: str, method: str, seed: int, args) -> list[dict]:
         rows.append(dict(method=f"SEIKO ({name})", seed=seed, queries=oracle.spent, best=labels.max().item(),
                          mean=scores["genuine"], feasible=scores["feasible"], diversity=scores["hamming"]))
         print(json.dumps(rows[-1]), f"pool ESS {1.0 / objective.weights().pow(2).sum().item():.1f}", flush=True)
+        if args.mutants:
+            args.mutant_rows.append(dict(method=rows[-1]["method"], seed=seed, round=index,
+                                         **mutant_report(sampler, model, genuine, oracle, seed)))
+            print(json.dumps(args.mutant_rows[-1]), flush=True)
     return rows
+
+
+@torch.no_grad()
+def mutant_report(sampler, model, genuine, oracle, seed: int, designs: int = 16) -> dict:
+    """Could this round's reward model lead the search past the best design found so far?
+
+    Every single-site mutant of the (at most ``designs``) labelled designs of the best value is scored
+    by the genuine value and the reward model. Returns the best value and how many designs hold it,
+    the mutants that are better (count and values), the learned mean and optimistic reward of the best
+    designs and of the better mutants, the fraction of better mutants whose optimistic reward is above
+    every label's, the Spearman correlation of learned mean and genuine value over all the mutants, and
+    the fraction of 256 fresh samples of the model (those of the report) within Hamming distance 2 of a
+    best design.
+    """
+    from torchmetrics.functional import spearman_corrcoef
+
+    x, y, _ = oracle.store.tensors()
+    best = y.max().item()
+    top = decode(x[y == best])[:designs]
+    states, length = x.shape[1:]
+    mutants = top[:, None, None, :].repeat(1, length, states, 1)
+    for j in range(length):
+        mutants[:, j, :, j] = torch.arange(states)
+    code = one_hot(mutants.reshape(-1, length), states).float()
+    values = genuine(code).double()
+    better = values > best
+    learned, optimistic = model.mean(code).double(), model(code).double()
+    parents = one_hot(top, states).float()
+    fresh = decode(sampler.rollout(256, seed=10**6 + seed).x)
+    near = ((fresh[:, None, :] != top[None]).sum(-1).amin(1) <= 2).double().mean().item()
+
+    def average(v):
+        return v.mean().item() if v.numel() else None
+
+    return dict(queries=oracle.spent, best=best, best_designs=int((y == best).sum()), better=int(better.sum()),
+                better_values=sorted(set(values[better].tolist())), learned_best=average(model.mean(parents)),
+                learned_better=average(learned[better]), optimistic_best=average(model(parents)),
+                optimistic_better=average(optimistic[better]),
+                better_above_labels=average((optimistic[better] > model(x.float()).max()).double()),
+                local_spearman=spearman_corrcoef(learned, values).item(), fresh_near_best=near)
 
 
 def ga(path: str, rate: float, name: str, seed: int, args) -> list[dict]:
@@ -146,6 +190,9 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--refresh", type=float, default=0.0,
                         help="fraction of the pool redrawn from the fine-tuned model every round")
+    parser.add_argument("--mutants", metavar="JSON",
+                        help="after each SEIKO round, write mutant_report's row (can the reward model see past "
+                             "the best design?) to this file")
     parser.add_argument("--population", type=int, default=256)
     parser.add_argument("--out", default=str(RESULTS / "ehrlich_feedback.json"))
     parser.add_argument("--merge", nargs="+", metavar="JSON",
@@ -153,6 +200,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     start = time.perf_counter()
+    args.mutant_rows = []
     if args.merge:
         # A later file's row replaces an earlier one of the same method, seed and budget (a longer
         # run repeats the shorter one's first rounds exactly: the same seeds give the same rounds).
@@ -170,6 +218,8 @@ def main() -> None:
                     rows += ga(args.path, 1.0 / length, "1/L", seed, args) + ga(args.path, 0.2, "0.2", seed, args)
                 else:
                     rows += seiko(args.path, method, seed, args)
+    if args.mutants:
+        pathlib.Path(args.mutants).write_text(json.dumps(args.mutant_rows, indent=1) + "\n")
     print(table(rows))
     out = pathlib.Path(args.out)
     out.write_text(json.dumps(rows, indent=1) + "\n")
