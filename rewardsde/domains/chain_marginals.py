@@ -39,8 +39,9 @@ def chain_log_marginals(unary: Tensor, pairwise: Tensor) -> Tensor:
     # logsumexp_i(α(i) + A[i, k]) = m + c_k + log Σ_i exp(α(i) - m)·exp(A[i, k] - c_k), with m the
     # largest α and c_k the largest entry of column k (and the same by rows going backwards).
     # In float64 an entry underflows only 708 nats below the largest, so the result is the
-    # recursion's to rounding. Against logsumexp over (batch, K, K) tensors it is 3-4 times faster
-    # without gradients (sampling) and 1.5-2 times with them (K = 20-27, L = 32-49, one CPU thread).
+    # recursion's to rounding. Against logsumexp over (batch, K, K) tensors it is 4-5 times faster
+    # without gradients (sampling) and 1.3-2.4 times with them (K = 20-27, L = 32-49, one CPU thread;
+    # benchmarks/chain_head_cost.py).
     work = torch.float32 if unary.device.type == "mps" else torch.float64  # MPS has no float64
     u, pairwise = unary.to(work), pairwise.to(work)
     tiny = torch.finfo(work).tiny
