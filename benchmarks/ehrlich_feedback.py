@@ -41,7 +41,7 @@ import torch
 
 from rewardsde import DenoiserCorrection, FineTunedSampler, SeikoRound, TiltedDenoisingObjective
 from rewardsde.callbacks.hamming import mean_pairwise_hamming
-from rewardsde.domains import GenuineReward, SequenceSDE, SimplexProjection, decode, one_hot
+from rewardsde.domains import GenuineReward, PointMutations, SequenceSDE, SimplexProjection, decode, one_hot
 from rewardsde.rewards import BootstrapReward, GreedyReward, Oracle, UCBReward
 
 try:
@@ -68,7 +68,8 @@ def seiko(path: str, method: str, seed: int, args) -> list[dict]:
     model.build(tuple(sde.event_shape))
     sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
     objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed,
-                                         refresh=args.refresh)
+                                         refresh=args.refresh, neighbours=args.neighbours,
+                                         propose=PointMutations(args.sites), anchors=args.anchors)
     rounds = SeikoRound(objective, oracle, list(args.rounds), seed=seed)
     rows = []
     for index in tilted_seiko_rounds(rounds, objective, len(args.rounds), args.steps, args.lr, seed):
@@ -76,6 +77,7 @@ def seiko(path: str, method: str, seed: int, args) -> list[dict]:
         labels = oracle.store.tensors()[1]
         name = method if method != "ucb" or args.c == 0.1 else f"ucb, C = {args.c:g}"
         name += f", refresh {args.refresh:g}" if args.refresh else ""
+        name += f", {args.neighbours} neighbours of {args.anchors}" if args.neighbours else ""
         rows.append(dict(method=f"SEIKO ({name})", seed=seed, queries=oracle.spent, best=labels.max().item(),
                          mean=scores["genuine"], feasible=scores["feasible"], diversity=scores["hamming"]))
         print(json.dumps(rows[-1]), f"pool ESS {1.0 / objective.weights().pow(2).sum().item():.1f}", flush=True)
@@ -190,6 +192,10 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--refresh", type=float, default=0.0,
                         help="fraction of the pool redrawn from the fine-tuned model every round")
+    parser.add_argument("--neighbours", type=int, default=0,
+                        help="designs drawn around the best labels and added to the pool every round")
+    parser.add_argument("--anchors", type=int, default=16, help="how many best labelled designs they are drawn around")
+    parser.add_argument("--sites", type=int, default=1, help="substitutions of each neighbour")
     parser.add_argument("--mutants", metavar="JSON",
                         help="after each SEIKO round, write mutant_report's row (can the reward model see past "
                              "the best design?) to this file")

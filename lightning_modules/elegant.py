@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 from torch import Tensor, nn
 
@@ -37,22 +37,24 @@ def build_sampler(sde: ReferenceSDE, correction: DriftCorrection, learn_initial:
 
 def build_objective(sampler: FineTunedSampler, reward, alpha: float, beta: float, estimator: str, pool: int,
                     seed: int, learn_initial: bool | str,
-                    refresh_pool: float = 0.0) -> ElegantObjective | TiltedDenoisingObjective:
+                    refresh_pool: float = 0.0, **neighbours: Any) -> ElegantObjective | TiltedDenoisingObjective:
     """The objective of ``estimator``: ``"pathwise"`` (:class:`rewardsde.ElegantObjective`) or ``"tilted"``
     (:class:`rewardsde.TiltedDenoisingObjective`, which needs ``learn_initial`` false; ``refresh_pool`` is
-    its ``refresh``)."""
+    its ``refresh``, and ``neighbours`` its ``neighbours``, ``propose`` and ``anchors``)."""
     if estimator not in ("pathwise", "tilted"):
         raise ValueError(f"estimator must be 'pathwise' or 'tilted', got {estimator!r}")
     if estimator == "pathwise":
-        if refresh_pool:
-            raise ValueError("refresh_pool redraws the pool of estimator='tilted'; the pathwise estimator has none")
+        if refresh_pool or neighbours.get("neighbours"):
+            raise ValueError("refresh_pool and neighbours change the pool of estimator='tilted'; "
+                             "the pathwise estimator has none")
         return ElegantObjective(sampler, reward, alpha, beta)
     if learn_initial is not False:
         raise ValueError(
             f"estimator='tilted' learns no initial law (its start is N(0, I)); set learn_initial: false, "
             f"got {learn_initial!r}"
         )
-    return TiltedDenoisingObjective(sampler, reward, alpha, pool=pool, pool_seed=seed, beta=beta, refresh=refresh_pool)
+    return TiltedDenoisingObjective(sampler, reward, alpha, pool=pool, pool_seed=seed, beta=beta, refresh=refresh_pool,
+                                    **neighbours)
 
 
 class ElegantModule(ControlModule):

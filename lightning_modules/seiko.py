@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import torch
 from lightning.pytorch.utilities import rank_zero_info
@@ -67,6 +67,11 @@ class SeikoModule(ControlModule):
             redrawn from the fine-tuned model at every round after the first, weighted toward the
             same target by multiple importance sampling (``TiltedDenoisingObjective(refresh=...)``);
             the pool is kept in the checkpoint.
+        neighbours, propose, anchors: with ``estimator="tilted"`` and ``beta = 0``, every round adds
+            ``neighbours`` draws of ``propose(anchors, k, generator) -> (k, *event_shape)`` (e.g.
+            :class:`rewardsde.domains.PointMutations`; in YAML a ``class_path``) around the
+            ``anchors`` best labelled designs to the pool (``TiltedDenoisingObjective(neighbours=...)``);
+            the pool is kept in the checkpoint.
     """
 
     def __init__(
@@ -97,12 +102,15 @@ class SeikoModule(ControlModule):
         estimator: Literal["pathwise", "tilted"] = "pathwise",
         pool: int = 4096,
         refresh_pool: float = 0.0,
+        neighbours: int = 0,
+        propose: Callable | None = None,
+        anchors: int = 16,
     ) -> None:
         super().__init__()
         check_learn_initial(learn_initial)
         if not alpha > 0:
             raise ValueError(f"alpha must be positive for SeikoModule, got {alpha}")
-        self.save_hyperparameters(ignore=["sde", "correction", "oracle", "reward_model"])
+        self.save_hyperparameters(ignore=["sde", "correction", "oracle", "reward_model", "propose"])
         self.hparams.round_sizes = [int(n) for n in round_sizes]
         reward_model.build(tuple(sde.event_shape))
         sampler = build_sampler(
@@ -110,8 +118,9 @@ class SeikoModule(ControlModule):
             checkpoint=checkpoint, initial_hidden=initial_hidden, initial_solver_steps=initial_solver_steps,
             previous=estimator == "pathwise",
         )
+        pool_options = dict(neighbours=neighbours, propose=propose, anchors=anchors) if neighbours else {}
         objective = build_objective(sampler, reward_model, alpha, beta, estimator, pool, seed, learn_initial,
-                                    refresh_pool)
+                                    refresh_pool, **pool_options)
         self.round = SeikoRound(objective, oracle, round_sizes, seed=seed)
         schedule = PhaseSchedule(drift_steps, value_steps if learn_initial else 0,
                                  initial_steps if learn_initial else 0, rounds=len(self.round.round_sizes))
@@ -200,7 +209,7 @@ class SeikoModule(ControlModule):
         checkpoint["seiko_labels"] = self.oracle.state_dict()
         if isinstance(self.objective, TiltedDenoisingObjective):
             checkpoint["seiko_previous_log_weights"] = self.objective.previous
-            if self.objective.proposal is not None:
+            if self.objective.proposal is not None or self.objective.neighbours:
                 checkpoint["seiko_pool"] = {"samples": self.objective.samples, "draws": self.objective.draws,
                                             "proposal": self.objective.proposal}
 
@@ -210,9 +219,9 @@ class SeikoModule(ControlModule):
         if isinstance(self.objective, TiltedDenoisingObjective):
             self.objective.previous = checkpoint.get("seiko_previous_log_weights")
             pool = checkpoint.get("seiko_pool")
-            if pool is not None:  # a refreshed pool: the fine-tuned model drew it, so it cannot be redrawn
+            if pool is not None:  # a refreshed pool or one with neighbours: it cannot be redrawn from p_pre alone
                 self.objective.samples, self.objective.draws = pool["samples"], pool["draws"]
-                self.objective.proposal = pool["proposal"]
+                self.objective.proposal, self.objective.rewards = pool["proposal"], None
 
 
 def _rank_file(path: str | Path, rank: int) -> Path:

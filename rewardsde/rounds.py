@@ -54,7 +54,9 @@ class SeikoRound:
     Round ``i`` starts (:meth:`begin`) by freezing the current controls as the
     previous ones, drawing ``round_sizes[i]`` samples of the current model, buying
     their labels from ``oracle`` and refitting the reward model ``r̂ + ĝ`` on every
-    label so far (:func:`rewardsde.rewards.learn_reward`). The round then trains the
+    label so far (:func:`rewardsde.rewards.learn_reward`); a tilted objective with
+    ``neighbours`` redraws its pool's neighbours around the best labels so far
+    (:meth:`TiltedDenoisingObjective.anchor`). The round then trains the
     objective's phases, whose optimum is
     ``p_i ∝ exp((r̂+ĝ)/(α+β))·p_pre^{α/(α+β)}·p_{i-1}^{β/(α+β)}``.
 
@@ -102,6 +104,10 @@ class SeikoRound:
         fit_seed = int(np.random.SeedSequence([self.seed, index, 0, 1]).generate_state(1)[0])
         y, report = learn_reward(self.oracle, self.model, x, seed=fit_seed, query=query)
         if isinstance(self.objective, TiltedDenoisingObjective):
+            if self.objective.neighbours:
+                labelled, labels, _ = self.oracle.store.tensors()
+                anchor_seed = int(np.random.SeedSequence([self.seed, index, 0, 2]).generate_state(1)[0])
+                self.objective.anchor(labelled, labels, seed=anchor_seed)
             self.objective.rescore()
         with torch.no_grad():
             bonus = float(self.model.bonus(x).mean())

@@ -83,6 +83,20 @@ class TiltedDenoisingObjective:
     (on Ehrlich at ``α = 0.03``, seed 100, the size fell to 1-2 after the first refresh,
     with ``f = 1`` and ``f = 0.5`` alike; ``docs/howto/sequences.md``).
 
+    **A pool that holds the neighbours of the best designs** (``neighbours = k > 0``, with
+    ``propose``; ``beta = 0`` and no refresh). Neither pool holds designs near the best ones
+    labelled so far when the model never draws them (on Ehrlich, none of its samples lay within
+    Hamming distance 2 of a best design, ``docs/howto/sequences.md``), so no reward can move
+    mass there. :meth:`anchor` (called by :class:`rewardsde.SeikoRound` after each refit)
+    draws ``k`` designs from a proposal ``m`` whose law is known, ``propose(anchors, k,
+    generator)`` around the ``anchors`` best labelled designs (e.g.
+    :class:`rewardsde.domains.PointMutations`), and appends them to the ``m`` pretrained
+    samples. The pool is then a draw of the base ``b = (1-λ)·p_pre + λ·m``, ``λ = k/(m+k)``,
+    and the weights ``softmax(r/α)`` are exact for the target ``b·exp(r/α)``: the tilt of the
+    pretrained model widened by the neighbourhood of the best designs. Its KL is to ``b``,
+    not ``p_pre``; the neighbours share their anchors' support, as a mutation operator's
+    offspring do, and the reward model, fitted on their labels, tells the feasible ones apart.
+
     Args:
         sampler: a fine-tuned sampler whose correction is a :class:`rewardsde.DenoiserCorrection`
             and whose initial law is ``N(0, I)``.
@@ -95,6 +109,10 @@ class TiltedDenoisingObjective:
         chunk: pool samples drawn and scored per call.
         refresh: the fraction ``f`` of the pool redrawn from the fine-tuned model at every round
             after the first (0: a pretrained pool throughout).
+        neighbours: the number ``k`` of designs drawn around the anchors at every :meth:`anchor`.
+        propose: ``(anchors, k, generator) -> (k, *event_shape)``, the proposal ``m``; needed
+            when ``neighbours > 0``.
+        anchors: the number of best labelled designs the proposal draws around.
 
     Example::
 
@@ -115,6 +133,9 @@ class TiltedDenoisingObjective:
         chunk: int = 512,
         beta: float = 0.0,
         refresh: float = 0.0,
+        neighbours: int = 0,
+        propose: Callable[[Tensor, int, torch.Generator], Tensor] | None = None,
+        anchors: int = 16,
     ) -> None:
         correction = sampler.controlled.correction
         if not isinstance(correction, DenoiserCorrection):
@@ -133,6 +154,14 @@ class TiltedDenoisingObjective:
         if refresh and beta > 0:
             raise ValueError(
                 f"refresh > 0 needs beta=0 (the weights of a refreshed pool know r_(i-1) only), got beta={beta}")
+        for name, value in (("neighbours", neighbours), ("anchors", anchors)):
+            if not (isinstance(value, int) and value >= 0):
+                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        if neighbours and (propose is None or refresh or beta > 0 or anchors < 1):
+            raise ValueError(
+                f"neighbours > 0 needs a propose function, anchors >= 1, refresh=0 and beta=0 (the neighbours change "
+                f"every round), got propose={propose!r}, anchors={anchors}, refresh={refresh}, beta={beta}")
+        self.neighbours, self.propose, self.anchors = neighbours, propose, anchors
         self.sampler, self.reward, self.alpha, self.beta = sampler, reward, float(alpha), float(beta)
         self.refresh, self.draws = float(refresh), 0
         self.pool, self.pool_seed, self.chunk = pool, pool_seed, chunk
@@ -186,6 +215,22 @@ class TiltedDenoisingObjective:
             self.previous = self.log_weights().clone()
 
     @torch.no_grad()
+    def anchor(self, x: Tensor, y: Tensor, seed: int) -> None:
+        """Replace the pool's neighbours by ``neighbours`` draws of ``propose`` around the ``anchors``
+        designs of ``x`` ``(n, *event_shape)`` with the largest labels ``y`` ``(n,)`` (ties in order);
+        they are scored at the next :meth:`rescore`. A no-op with ``neighbours = 0``."""
+        if not self.neighbours:
+            return
+        if len(x) != len(y) or len(x) == 0:
+            raise ValueError(f"anchor needs as many labels as designs, at least one, got {len(x)} and {len(y)}")
+        if self.samples is None:
+            self.samples = self._draw_pretrained()
+        top = x[torch.argsort(y, descending=True, stable=True)[: self.anchors]].to(self.samples)
+        local = self.propose(top, self.neighbours, torch.Generator().manual_seed(seed))
+        self.samples = torch.cat([self.samples[: self.pool], local.to(self.samples)])
+        self.rewards = None
+
+    @torch.no_grad()
     def rescore(self) -> None:
         """Score the pool again (after the reward changed, e.g. a SEIKO round's refit); draws it if need be."""
         if self.samples is None:
@@ -196,16 +241,18 @@ class TiltedDenoisingObjective:
     def draw_pool(self) -> None:
         """Draw and score the pool from the pretrained model (not the fine-tuned one, so that a
         resumed run redraws the same pool); once drawn (or restored), only scored if need be."""
-        if self.samples is not None:
-            if self.rewards is None:
-                self.rescore()
-            return
+        if self.samples is None:
+            self.samples = self._draw_pretrained()
+        if self.rewards is None or len(self.rewards) != len(self.samples):
+            self.rescore()
+
+    def _draw_pretrained(self) -> Tensor:
+        """The ``pool`` pretrained samples, ``(pool, *event_shape)``."""
         reference = self.sampler.reference
-        self.samples = torch.cat([
+        return torch.cat([
             sample_reference(reference, size, self.sampler.steps, self.sampler.method, seed=self.pool_seed + k)
             for k, size in self._chunks(self.pool)
         ])
-        self.rescore()
 
     def _chunks(self, n: int) -> list[tuple[int, int]]:
         """``(k, size)`` of the ``k``-th chunk of ``n`` samples drawn ``chunk`` at a time."""

@@ -172,6 +172,51 @@ def test_bad_settings_are_refused():
         TiltedDenoisingObjective(objective.sampler, objective.reward, 1.0, refresh=1.5)
 
 
+def _around(anchors, k, generator):
+    """A proposal known in closed form: N(a, I) around an anchor a chosen uniformly."""
+    pick = torch.randint(len(anchors), (k,), generator=generator)
+    return anchors[pick] + torch.randn(k, anchors.shape[1], generator=generator, dtype=anchors.dtype)
+
+
+def test_neighbours_of_the_best_labels_widen_the_base_and_the_weights_stay_exact_for_its_tilt():
+    # Pool: 4096 of p_pre = N(0, I) and 4096 neighbours of the two best labelled designs, so the base is
+    # b = ½·N(0, I) + ¼·N(m1, I) + ¼·N(m2, I). With r = B·x its tilt b·exp(r/α) is the mixture of
+    # N(m_j + B/α, I) with weights ∝ λ_j·exp(B·m_j/α); the third design (the worst label) plays no part.
+    objective = TiltedDenoisingObjective(_objective().sampler, LinearReward(B).double(), ALPHA, pool=4096,
+                                         pool_seed=3, chunk=1024, neighbours=4096, propose=_around, anchors=2)
+    designs = torch.tensor([[-3.0, 0.0], [2.0, 0.0], [0.0, 2.0]], dtype=torch.float64)
+    objective.anchor(designs, torch.tensor([0.2, 1.0, 0.5]), seed=0)
+    w = objective.weights()
+    assert objective.samples.shape == (8192, 2) and w.shape == (8192,)
+    means = torch.tensor([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]], dtype=torch.float64)
+    b = torch.tensor(B, dtype=torch.float64)
+    mix = torch.tensor([0.5, 0.25, 0.25], dtype=torch.float64) * torch.exp(means @ b / ALPHA)
+    expected = b / ALPHA + (mix / mix.sum()) @ means
+    mean = (w[:, None] * objective.samples).sum(0)
+    spread = (w[:, None] * (objective.samples - mean) ** 2).sum(0).sqrt()
+    ess = 1.0 / w.pow(2).sum().item()
+    torch.testing.assert_close(mean, expected, atol=(5 * spread / ess**0.5).max().item(), rtol=0)
+    # A new anchoring replaces the neighbours and keeps the pretrained part.
+    pretrained = objective.samples[:4096].clone()
+    objective.anchor(designs, torch.tensor([1.0, 0.2, 0.5]), seed=1)
+    assert objective.samples.shape == (8192, 2) and torch.equal(objective.samples[:4096], pretrained)
+    assert objective.weights().shape == (8192,)
+
+
+def test_neighbours_need_a_proposal_and_a_pool_of_the_pretrained_model():
+    sampler = _objective(pool=16).sampler
+    reward = LinearReward(B).double()
+    for kwargs in (dict(neighbours=8), dict(neighbours=8, propose=_around, refresh=0.5),
+                   dict(neighbours=8, propose=_around, beta=0.5), dict(neighbours=8, propose=_around, anchors=0)):
+        with pytest.raises(ValueError, match="neighbours > 0 needs a propose function"):
+            TiltedDenoisingObjective(sampler, reward, 1.0, **kwargs)
+    with pytest.raises(ValueError, match="neighbours must be a non-negative integer, got -1"):
+        TiltedDenoisingObjective(sampler, reward, 1.0, neighbours=-1)
+    objective = TiltedDenoisingObjective(sampler, reward, 1.0, pool=16, neighbours=8, propose=_around)
+    with pytest.raises(ValueError, match="anchor needs as many labels as designs, at least one, got 2 and 1"):
+        objective.anchor(torch.zeros(2, 2, dtype=torch.float64), torch.zeros(1), seed=0)
+
+
 @pytest.mark.parametrize("parameterisation", ["x0", "eps"])
 def test_the_loss_is_the_cross_entropy_of_an_x0_sequence_network_and_the_squared_error_otherwise(parameterisation):
     from rewardsde import CrossEntropyDenoisingLoss, DenoisingLoss, VPSchedule

@@ -17,6 +17,7 @@ from .ehrlich import EhrlichReward
 from .fingerprints import MorganFeatures
 from .metadata import EhrlichInstance, MosesSubset, SequenceDomain
 from .molecules import MoleculeReward, molecule, qed, sa_score, scores
+from .mutations import PointMutations
 from .moses import moses_path, moses_smiles, reservoir
 from .onehot import check_one_hot_shape, decode, from_probabilities, one_hot
 from .pmo_objectives import PMO_TASKS, pmo_objective, top_k_auc
@@ -36,6 +37,7 @@ __all__ = [
     "MoleculeReward",
     "MorganFeatures",
     "MosesSubset",
+    "PointMutations",
     "PretrainedSurrogateReward",
     "SelfiesAlphabet",
     "SequenceBackbone",

@@ -147,7 +147,7 @@ class PoolRewards(L.Callback):
         self.seen.append(module.objective.rewards.clone())
 
 
-def _tilted_module(refresh_pool=0.0):
+def _tilted_module(refresh_pool=0.0, **pool_options):
     from rewardsde import DenoiserCorrection, PretrainedSDE
     from tests.helpers.tiny_eps import TinyEps
 
@@ -156,7 +156,7 @@ def _tilted_module(refresh_pool=0.0):
     return SeikoModule(PretrainedSDE(TinyEps(), (2,)), DenoiserCorrection(), oracle,
                        GreedyReward(heads=2, hidden=8, epochs=20, patience=5), round_sizes=[8, 8], alpha=0.5,
                        beta=0.0, estimator="tilted", pool=32, learn_initial=False, backend="direct",
-                       method="euler", steps=4, drift_steps=2, refresh_pool=refresh_pool)
+                       method="euler", steps=4, drift_steps=2, refresh_pool=refresh_pool, **pool_options)
 
 
 def test_the_tilted_estimator_rescores_its_pretrained_pool_after_each_refit(tmp_path):
@@ -190,9 +190,36 @@ def test_a_refreshed_pool_is_redrawn_each_round_and_restored_from_the_checkpoint
     assert torch.equal(restored.objective.weights(), objective.weights())
 
 
+def _jitter(anchors, k, generator):
+    """Draws 0.01·N(0, I) around an anchor chosen uniformly."""
+    pick = torch.randint(len(anchors), (k,), generator=generator)
+    return anchors[pick] + 0.01 * torch.randn(k, anchors.shape[1], generator=generator)
+
+
+def test_neighbours_of_the_best_label_join_the_pool_each_round_and_are_restored_from_the_checkpoint(tmp_path):
+    module = _tilted_module(neighbours=8, propose=_jitter, anchors=1)
+    pools = PoolSamples()
+    trainer = _trainer(tmp_path, callbacks=[pools])
+    trainer.fit(module, FineTuneDataModule(batch_size=8))
+    first, second = pools.seen[1], pools.seen[2]  # the last step of round 0, the first of round 1
+    assert first.shape == second.shape == (40, 2) and torch.equal(first[:32], second[:32])
+    x, y, _ = module.oracle.store.tensors()
+    best = x[y.argmax()]  # after round 1: the neighbours surround the best of all 16 labels
+    assert (second[32:] - best).abs().max() < 0.1
+    trainer.save_checkpoint(tmp_path / "last.ckpt")
+    restored = _tilted_module(neighbours=8, propose=_jitter, anchors=1)
+    checkpoint = torch.load(tmp_path / "last.ckpt", weights_only=False)
+    restored.on_load_checkpoint(checkpoint)
+    restored.load_state_dict(checkpoint["state_dict"])
+    assert torch.equal(restored.objective.samples, module.objective.samples)
+    assert torch.equal(restored.objective.weights(), module.objective.weights())
+
+
 def test_refresh_pool_needs_the_tilted_estimator():
-    with pytest.raises(ValueError, match="refresh_pool redraws the pool of estimator='tilted'"):
+    with pytest.raises(ValueError, match="refresh_pool and neighbours change the pool of estimator='tilted'"):
         _module(refresh_pool=0.5)
+    with pytest.raises(ValueError, match="refresh_pool and neighbours change the pool of estimator='tilted'"):
+        _module(neighbours=8, propose=_jitter)
 
 
 class PoolSamples(L.Callback):
