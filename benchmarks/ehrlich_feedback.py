@@ -26,8 +26,8 @@ The committed results are seeds 1-5 (``--seeds S``, one process per seed or per 
 12 minutes of one thread per seed for all four methods), merged with ``--merge``.
 
 Writes rows ``{"method", "seed", "queries", "best", "mean", "feasible", "diversity"}`` to
-``--out`` (default ``benchmarks/results/ehrlich_feedback.json``) and a best-value-against-queries
-figure beside it.
+``--out`` (default ``benchmarks/results/ehrlich_feedback.json``), after every SEIKO round so that a
+stopped run keeps its finished rounds, and at the end a best-value-against-queries figure beside it.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def seiko(path: str, method: str, seed: int, args) -> list[dict]:
         rows.append(dict(method=f"SEIKO ({name})", seed=seed, queries=oracle.spent, best=labels.max().item(),
                          mean=scores["genuine"], feasible=scores["feasible"], diversity=scores["hamming"]))
         print(json.dumps(rows[-1]), f"pool ESS {1.0 / objective.weights().pow(2).sum().item():.1f}", flush=True)
+        write_rows(args.out, args.done + rows)  # a run stopped later keeps its finished rounds
         if args.mutants:
             args.mutant_rows.append(dict(method=rows[-1]["method"], seed=seed, round=index,
                                          **mutant_report(sampler, model, genuine, oracle, seed)))
@@ -126,6 +127,10 @@ def mutant_report(sampler, model, genuine, oracle, seed: int, designs: int = 16)
                 optimistic_better=average(optimistic[better]),
                 better_above_labels=average((optimistic[better] > model(x.float()).max()).double()),
                 local_spearman=spearman_corrcoef(learned, values).item(), fresh_near_best=near)
+
+
+def write_rows(path: str, rows: list[dict]) -> None:
+    pathlib.Path(path).write_text(json.dumps(rows, indent=1) + "\n")
 
 
 def ga(path: str, rate: float, name: str, seed: int, args) -> list[dict]:
@@ -217,18 +222,19 @@ def main() -> None:
         rows = list(merged.values())
     else:
         length = GenuineReward(args.path).reward.dim
-        rows = []
+        rows = args.done = []
         for seed in args.seeds:
             for method in args.methods:
                 if method == "ga":
                     rows += ga(args.path, 1.0 / length, "1/L", seed, args) + ga(args.path, 0.2, "0.2", seed, args)
                 else:
                     rows += seiko(args.path, method, seed, args)
+                write_rows(args.out, rows)
     if args.mutants:
         pathlib.Path(args.mutants).write_text(json.dumps(args.mutant_rows, indent=1) + "\n")
     print(table(rows))
     out = pathlib.Path(args.out)
-    out.write_text(json.dumps(rows, indent=1) + "\n")
+    write_rows(out, rows)
     figure(rows, out.with_suffix(".png"))
     print(f"{time.perf_counter() - start:.0f} s")
 
