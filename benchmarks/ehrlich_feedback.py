@@ -41,7 +41,7 @@ import torch
 
 from rewardsde import DenoiserCorrection, FineTunedSampler, SeikoRound, TiltedDenoisingObjective
 from rewardsde.callbacks.hamming import mean_pairwise_hamming
-from rewardsde.domains import GenuineReward, PointMutations, SequenceSDE, SimplexProjection, decode, one_hot
+from rewardsde.domains import GenuineReward, PointMutations, SequenceSDE, SimplexProjection, decode, one_hot, snap
 from rewardsde.rewards import BootstrapReward, GreedyReward, Oracle, UCBReward
 
 try:
@@ -70,7 +70,7 @@ def seiko(path: str, method: str, seed: int, args) -> list[dict]:
     objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed,
                                          refresh=args.refresh, neighbours=args.neighbours,
                                          propose=PointMutations(args.sites), anchors=args.anchors)
-    rounds = SeikoRound(objective, oracle, list(args.rounds), seed=seed)
+    rounds = SeikoRound(objective, oracle, list(args.rounds), seed=seed, canonical=snap if args.distinct else None)
     rows = []
     for index in tilted_seiko_rounds(rounds, objective, len(args.rounds), args.steps, args.lr, seed):
         scores = evaluate(sampler, model, genuine, 256, seed=10**6 + seed)
@@ -78,6 +78,7 @@ def seiko(path: str, method: str, seed: int, args) -> list[dict]:
         name = method if method != "ucb" or args.c == 0.1 else f"ucb, C = {args.c:g}"
         name += f", refresh {args.refresh:g}" if args.refresh else ""
         name += f", {args.neighbours} neighbours of {args.anchors}" if args.neighbours else ""
+        name += ", distinct" if args.distinct else ""
         rows.append(dict(method=f"SEIKO ({name})", seed=seed, queries=oracle.spent, best=labels.max().item(),
                          mean=scores["genuine"], feasible=scores["feasible"], diversity=scores["hamming"]))
         print(json.dumps(rows[-1]), f"pool ESS {1.0 / objective.weights().pow(2).sum().item():.1f}", flush=True)
@@ -201,6 +202,8 @@ def main() -> None:
                         help="designs drawn around the best labels and added to the pool every round")
     parser.add_argument("--anchors", type=int, default=16, help="how many best labelled designs they are drawn around")
     parser.add_argument("--sites", type=int, default=1, help="substitutions of each neighbour")
+    parser.add_argument("--distinct", action="store_true",
+                        help="rounds buy distinct designs not labelled before (SeikoRound(canonical=snap))")
     parser.add_argument("--mutants", metavar="JSON",
                         help="after each SEIKO round, write mutant_report's row (can the reward model see past "
                              "the best design?) to this file")

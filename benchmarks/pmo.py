@@ -16,7 +16,9 @@ functions (:mod:`rewardsde.domains.pmo_objectives`) and RDKit's QED.
   (4 dilated 1-D CNNs on the decoded SELFIES, or with ``--reward-model morgan`` 4 MLPs on the
   Morgan fingerprint of the decoded molecule) refitted on every label so far, then ``--steps``
   steps of weighted denoising toward ``p_pre·exp((r̂+ĝ)/α)`` (on a pool of pretrained samples, or with
-  ``--refresh f`` one whose fraction f is redrawn from the fine-tuned model every round). Every design
+  ``--refresh f`` one whose fraction f is redrawn from the fine-tuned model every round; with
+  ``--neighbours k``, ``k`` SELFIES token substitutions of the best labelled molecules added to it every
+  round, :class:`rewardsde.domains.PointMutations`). Every design
   sent counts as a call, repeats included (which can only lower SEIKO's figures).
 
     OMP_NUM_THREADS=1 python benchmarks/pmo.py --methods molga --tasks qed --seeds 1 --out A.json
@@ -39,8 +41,8 @@ import torch
 
 from rewardsde import DenoiserCorrection, FineTunedSampler, SeikoRound, TiltedDenoisingObjective
 from rewardsde.callbacks import MosesMetrics
-from rewardsde.domains import (GenuineReward, MorganFeatures, SequenceSDE, SimplexProjection, moses_smiles,
-                               read_domain, scores, top_k_auc)
+from rewardsde.domains import (GenuineReward, MorganFeatures, PointMutations, SequenceSDE, SimplexProjection,
+                               moses_smiles, read_domain, scores, top_k_auc)
 from rewardsde.rewards import GreedyReward, Oracle, UCBReward
 
 try:
@@ -114,6 +116,7 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     sde = SequenceSDE(path)
     name = f"SEIKO ({method})" if args.reward_model == "cnn" else f"SEIKO ({method}, Morgan reward)"
     name = name if not args.refresh else f"{name[:-1]}, refresh {args.refresh:g})"
+    name = name if not args.neighbours else f"{name[:-1]}, {args.neighbours} neighbours of {args.anchors})"
     if not 1 <= args.round <= args.budget:
         raise ValueError(f"--round must lie in [1, --budget={args.budget}], got {args.round}")
     rounds = [args.round] * (args.budget // args.round)
@@ -122,7 +125,8 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     model.build(tuple(sde.event_shape))
     sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
     objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed,
-                                         refresh=args.refresh)
+                                         refresh=args.refresh, neighbours=args.neighbours,
+                                         propose=PointMutations(args.sites), anchors=args.anchors)
     loop = SeikoRound(objective, oracle, rounds, seed=seed)
     for index in tilted_seiko_rounds(loop, objective, len(rounds), args.steps, args.lr, seed):
         calls = oracle.store.tensors()[1].tolist()
@@ -166,6 +170,10 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=8192)
     parser.add_argument("--refresh", type=float, default=0.0,
                         help="fraction of SEIKO's pool redrawn from the fine-tuned model every round")
+    parser.add_argument("--neighbours", type=int, default=0,
+                        help="designs drawn around SEIKO's best labels (token substitutions) and added to its pool")
+    parser.add_argument("--anchors", type=int, default=16, help="how many best labelled designs they are drawn around")
+    parser.add_argument("--sites", type=int, default=1, help="substituted SELFIES tokens of each neighbour")
     parser.add_argument("--reward-model", choices=REWARD_MODELS, default="cnn",
                         help="SEIKO's reward model: a CNN on SELFIES tokens or an MLP on Morgan fingerprints")
     parser.add_argument("--lr", type=float, default=2e-3)

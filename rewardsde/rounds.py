@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -12,6 +13,7 @@ from torch import Tensor
 from .objective import ElegantObjective
 from .rewards import Oracle, RewardModel, learn_reward
 from .rewards.models import FitReport
+from .rewards.store import row_key
 from .tilted import TiltedDenoisingObjective
 
 
@@ -66,17 +68,27 @@ class SeikoRound:
         oracle: the budgeted ground truth.
         round_sizes: labels bought by each round; their sum must fit the budget.
         seed: base seed of the batches and the fits.
+        canonical: ``x -> x'``, the design a sample stands for, in the samples' shape (e.g.
+            :func:`rewardsde.domains.snap` for one-hot sequences, whose end states are near but not at
+            their codes). With it a round's batch is made of canonical designs that are distinct and
+            not labelled before, drawn from the model until there are ``round_sizes[i]`` of them or
+            ``max_draws`` batches were drawn, so no design is paid for twice. Without it (default)
+            the batch is one draw, and two samples of the same design are two labels.
+        max_draws: the most batches a round draws to fill itself with new designs.
     """
 
     def __init__(
         self, objective: ElegantObjective | TiltedDenoisingObjective, oracle: Oracle, round_sizes: list[int],
-        seed: int = 0,
+        seed: int = 0, canonical: Callable[[Tensor], Tensor] | None = None, max_draws: int = 8,
     ) -> None:
         if not isinstance(objective.reward, RewardModel):
             raise ValueError(f"a SEIKO round refits a RewardModel, not {type(objective.reward).__name__}")
+        if not (isinstance(max_draws, int) and max_draws >= 1):
+            raise ValueError(f"max_draws must be a positive integer, got {max_draws!r}")
         round_sizes = [int(n) for n in round_sizes]
         check_rounds(round_sizes, oracle.budget)
         self.objective, self.oracle, self.round_sizes, self.seed = objective, oracle, round_sizes, seed
+        self.canonical, self.max_draws = canonical, max_draws
 
     @property
     def model(self) -> RewardModel:
@@ -98,7 +110,7 @@ class SeikoRound:
         sampler = self.objective.sampler
         self.objective.freeze_previous()
         if batch is None:
-            x = sampler.rollout(self.round_sizes[index] // shards, seed=self.batch_seed(index, rank)).x
+            x = self.draw_batch(self.round_sizes[index] // shards, self.batch_seed(index, rank))
         else:
             x = batch.to(device=sampler.reference.device, dtype=sampler.reference.dtype)
         fit_seed = int(np.random.SeedSequence([self.seed, index, 0, 1]).generate_state(1)[0])
@@ -113,6 +125,30 @@ class SeikoRound:
             bonus = float(self.model.bonus(x).mean())
         infeasible = float((y == self.oracle.infeasible_value).double().mean())
         return RoundReport(index, x, y, report, self.oracle.spent, infeasible, bonus)
+
+
+    @torch.no_grad()
+    def draw_batch(self, n: int, seed: int) -> Tensor:
+        """``n`` samples of the current model (seed ``seed``); with ``canonical``, up to ``n`` canonical
+        designs, distinct and new to the oracle's store, from at most ``max_draws`` draws of ``n``."""
+        sampler = self.objective.sampler
+        x = sampler.rollout(n, seed=seed).x
+        if self.canonical is None:
+            return x
+        kept: dict[bytes, Tensor] = {}
+        for draw in range(self.max_draws):
+            if draw:
+                x = sampler.rollout(n, seed=int(np.random.SeedSequence([seed, draw]).generate_state(1)[0])).x
+            x = self.canonical(x)
+            _, known = self.oracle.store.lookup(x)
+            for row in x[~known]:
+                kept.setdefault(row_key(row), row)
+                if len(kept) == n:
+                    return torch.stack(list(kept.values()))
+        warnings.warn(f"{self.max_draws} draws of {n} samples held only {len(kept)} new designs; "
+                      f"the round buys {len(kept)} labels", stacklevel=2)
+        # Nothing new at all: the last draw, whose labels are all stored, costs nothing.
+        return torch.stack(list(kept.values())) if kept else x
 
 
 def check_rounds(round_sizes: list[int], budget: int) -> None:

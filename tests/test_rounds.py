@@ -99,3 +99,37 @@ def test_round_optima_follow_the_geometric_mixing_of_the_rounds():
         # The learned slope of r̂ on N(θ, 1) is b within a few per cent (a 16-unit SiLU fit to 128-256
         # noise-free labels), so θ = k·E[r̂'] lands within 0.05 of k·b; Adam's last steps add ~0.01.
         assert control.theta.item() == pytest.approx(k * b, abs=0.06), index
+
+
+def _half_grid(x):
+    """Designs on the half-integer grid (+ 0.0: one zero, where rounding gives -0.0 and 0.0, two keys)."""
+    return (2 * x).round() / 2 + 0.0
+
+
+def _nine_designs(x):
+    """Only nine designs: the grid {-1, 0, 1}²."""
+    return x.round().clamp(-1, 1) + 0.0
+
+
+def test_with_a_canonical_design_a_round_buys_distinct_new_designs_only():
+    seiko = _round(budget=24, sizes=(8, 16))
+    seiko.canonical = _half_grid
+    first = seiko.begin(0)
+    assert first.x.shape == (8, 2) and torch.equal(first.x, _half_grid(first.x))
+    assert len({tuple(row.tolist()) for row in first.x}) == 8 and seiko.oracle.spent == 8
+    seiko.begin(1)
+    labelled = seiko.oracle.store.tensors()[0]
+    assert seiko.oracle.spent == 24 and len({tuple(row.tolist()) for row in labelled}) == 24
+
+
+def test_a_round_that_runs_out_of_new_designs_buys_fewer_and_says_so():
+    seiko = _round(budget=24, sizes=(8, 16))
+    seiko.canonical, seiko.max_draws = _nine_designs, 4
+    with pytest.warns(UserWarning, match="4 draws of 16 samples held only"):
+        seiko.begin(0)
+        seiko.begin(1)
+    labelled = seiko.oracle.store.tensors()[0]
+    assert seiko.oracle.spent == len(labelled) <= 9
+    assert len({tuple(row.tolist()) for row in labelled}) == len(labelled)
+    with pytest.raises(ValueError, match="max_draws must be a positive integer, got 0"):
+        SeikoRound(seiko.objective, seiko.oracle, [8], max_draws=0)

@@ -19,7 +19,7 @@ from .metadata import EhrlichInstance, MosesSubset, SequenceDomain
 from .molecules import MoleculeReward, molecule, qed, sa_score, scores
 from .mutations import PointMutations
 from .moses import moses_path, moses_smiles, reservoir
-from .onehot import check_one_hot_shape, decode, from_probabilities, one_hot
+from .onehot import check_one_hot_shape, decode, from_probabilities, one_hot, snap
 from .pmo_objectives import PMO_TASKS, pmo_objective, top_k_auc
 from .pretrained_surrogate import PretrainedSurrogateReward
 from .selfies_alphabet import PAD, SelfiesAlphabet
@@ -60,6 +60,7 @@ __all__ = [
     "reservoir",
     "sa_score",
     "scores",
+    "snap",
     "top_k_auc",
 ]
 

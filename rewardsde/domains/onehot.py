@@ -88,3 +88,12 @@ def decode(x: Tensor) -> Tensor:
     if x.dim() != 3:
         raise ValueError(f"expected sequences of shape (batch, num_states, length), got {tuple(x.shape)}")
     return x.argmax(dim=1)
+
+
+def snap(x: Tensor) -> Tensor:
+    """The ±1 code of the decoded tokens of ``x``: ``(batch, num_states, length)`` -> the same shape.
+
+    Samples of a sequence model end near a code, not on it; the design they stand for is
+    ``one_hot(decode(x))``, the canonical sample of that design (``SeikoRound(canonical=snap)``).
+    """
+    return one_hot(decode(x), x.shape[1]).to(x)
