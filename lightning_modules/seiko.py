@@ -72,6 +72,9 @@ class SeikoModule(ControlModule):
             :class:`rewardsde.domains.PointMutations`; in YAML a ``class_path``) around the
             ``anchors`` best labelled designs to the pool (``TiltedDenoisingObjective(neighbours=...)``);
             the pool is kept in the checkpoint.
+        canonical: the design a sample stands for (e.g. :func:`rewardsde.domains.snap`); with it each
+            round buys distinct designs not labelled before (``SeikoRound(canonical=...)``); one
+            process only.
     """
 
     def __init__(
@@ -105,12 +108,13 @@ class SeikoModule(ControlModule):
         neighbours: int = 0,
         propose: Callable | None = None,
         anchors: int = 16,
+        canonical: Callable | None = None,
     ) -> None:
         super().__init__()
         check_learn_initial(learn_initial)
         if not alpha > 0:
             raise ValueError(f"alpha must be positive for SeikoModule, got {alpha}")
-        self.save_hyperparameters(ignore=["sde", "correction", "oracle", "reward_model", "propose"])
+        self.save_hyperparameters(ignore=["sde", "correction", "oracle", "reward_model", "propose", "canonical"])
         self.hparams.round_sizes = [int(n) for n in round_sizes]
         reward_model.build(tuple(sde.event_shape))
         sampler = build_sampler(
@@ -121,7 +125,7 @@ class SeikoModule(ControlModule):
         pool_options = dict(neighbours=neighbours, propose=propose, anchors=anchors) if neighbours else {}
         objective = build_objective(sampler, reward_model, alpha, beta, estimator, pool, seed, learn_initial,
                                     refresh_pool, **pool_options)
-        self.round = SeikoRound(objective, oracle, round_sizes, seed=seed)
+        self.round = SeikoRound(objective, oracle, round_sizes, seed=seed, canonical=canonical)
         schedule = PhaseSchedule(drift_steps, value_steps if learn_initial else 0,
                                  initial_steps if learn_initial else 0, rounds=len(self.round.round_sizes))
         self.attach(objective, schedule, {"drift": lr, "value": value_lr, "initial": initial_lr},
@@ -146,6 +150,8 @@ class SeikoModule(ControlModule):
             return
         if self.oracle.spent > self.oracle.budget:
             raise ValueError(f"the label store {path} holds {self.oracle.spent} labels, more than the budget {self.oracle.budget}")
+        if self.round.canonical is not None and self.trainer.world_size > 1:
+            raise ValueError(f"canonical (distinct designs per round) runs on one process, not {self.trainer.world_size}")
         if any(n % self.trainer.world_size for n in self.round.round_sizes):
             raise ValueError(f"every round size must be divisible by the number of processes "
                              f"({self.trainer.world_size}); got {self.round.round_sizes}")

@@ -215,6 +215,15 @@ def test_neighbours_of_the_best_label_join_the_pool_each_round_and_are_restored_
     assert torch.equal(restored.objective.weights(), module.objective.weights())
 
 
+def test_with_a_canonical_design_the_module_buys_each_design_once(tmp_path):
+    module = _tilted_module(canonical=lambda x: (2 * x).round() / 2 + 0.0)
+    trainer = _trainer(tmp_path)
+    trainer.fit(module, FineTuneDataModule(batch_size=8))
+    x = module.oracle.store.tensors()[0]
+    assert module.oracle.spent == len(x) == 16 and torch.equal(x, (2 * x).round() / 2)
+    assert len({tuple(row.tolist()) for row in x}) == 16
+
+
 def test_refresh_pool_needs_the_tilted_estimator():
     with pytest.raises(ValueError, match="refresh_pool and neighbours change the pool of estimator='tilted'"):
         _module(refresh_pool=0.5)
