@@ -23,7 +23,8 @@ def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 # Configs whose set-up (labels, a sample pool) would take minutes even for one step run it smaller.
 SHORT = {"elegant_ehrlich": ["--model.init_args.reward.init_args.train_size=256", "--model.init_args.pool=256"],
-         "seiko_ehrlich": ["--model.init_args.pool=256", "--model.init_args.round_sizes=[64,64,128]"],
+         "seiko_ehrlich": ["--model.init_args.pool=256", "--model.init_args.round_sizes=[64,64,128]",
+                           "--model.init_args.neighbours=256"],
          "elegant_moses": ["--model.init_args.reward.init_args.train_size=256", "--model.init_args.pool=256"],
          "seiko_moses": ["--model.init_args.pool=256", "--model.init_args.round_sizes=[64,64,128]"]}
 
