@@ -8,7 +8,9 @@ decoded sequence; ``ucb``: :class:`UCBReward` with C = ``--c``, 0.1 by default, 
 their maximum, ``greedy``: :class:`GreedyReward`),
 then ``--steps`` steps of weighted denoising toward ``p_pre·exp((r̂+ĝ)/α)`` on one pool of
 pretrained samples (with ``--refresh f``, a fraction f of it redrawn from the fine-tuned model every
-round, weighted by multiple importance sampling; α = 0.03, the α of ``configs/elegant_ehrlich.yaml``;
+round, weighted by multiple importance sampling; with ``--neighbours k``, k mutants (``--sites`` substitutions) of the
+``--anchors`` best labelled designs added to it every round, :class:`rewardsde.domains.PointMutations`;
+with ``--distinct``, each round buys distinct sequences not labelled before; α = 0.03, the α of ``configs/elegant_ehrlich.yaml``;
 batch 128, AdamW 2e-3, cosine decay restarted every round). The GA is holo's ``DiscreteEvolution`` from samples of the
 instance's Markov process (the pretraining data), with a population of ``--population`` and
 mutation probability 1/L or holo's 0.2 (:mod:`genetic_algorithm`).
