@@ -213,6 +213,7 @@ class SeikoModule(ControlModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_save_checkpoint(checkpoint)
         checkpoint["seiko_labels"] = self.oracle.state_dict()
+        checkpoint["seiko_bought_until"] = list(self.round.bought_until)
         if isinstance(self.objective, TiltedDenoisingObjective):
             checkpoint["seiko_previous_log_weights"] = self.objective.previous
             if self.objective.proposal is not None or self.objective.neighbours:
@@ -222,6 +223,7 @@ class SeikoModule(ControlModule):
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_load_checkpoint(checkpoint)
         self.oracle.load_state_dict(checkpoint["seiko_labels"])
+        self.round.bought_until = list(checkpoint.get("seiko_bought_until", []))
         if isinstance(self.objective, TiltedDenoisingObjective):
             self.objective.previous = checkpoint.get("seiko_previous_log_weights")
             pool = checkpoint.get("seiko_pool")

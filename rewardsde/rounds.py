@@ -89,6 +89,7 @@ class SeikoRound:
         check_rounds(round_sizes, oracle.budget)
         self.objective, self.oracle, self.round_sizes, self.seed = objective, oracle, round_sizes, seed
         self.canonical, self.max_draws = canonical, max_draws
+        self.bought_until: list[int] = []  # labels in the store after each round's purchase
 
     @property
     def model(self) -> RewardModel:
@@ -110,7 +111,7 @@ class SeikoRound:
         sampler = self.objective.sampler
         self.objective.freeze_previous()
         if batch is None:
-            x = self.draw_batch(self.round_sizes[index] // shards, self.batch_seed(index, rank))
+            x = self.draw_batch(self.round_sizes[index] // shards, self.batch_seed(index, rank), index)
         else:
             x = batch.to(device=sampler.reference.device, dtype=sampler.reference.dtype)
         fit_seed = int(np.random.SeedSequence([self.seed, index, 0, 1]).generate_state(1)[0])
@@ -124,31 +125,38 @@ class SeikoRound:
         with torch.no_grad():
             bonus = float(self.model.bonus(x).mean())
         infeasible = float((y == self.oracle.infeasible_value).double().mean())
+        self.bought_until = self.bought_until[:index] + [len(self.oracle.store.y)]
         return RoundReport(index, x, y, report, self.oracle.spent, infeasible, bonus)
 
 
     @torch.no_grad()
-    def draw_batch(self, n: int, seed: int) -> Tensor:
+    def draw_batch(self, n: int, seed: int, index: int = 0) -> Tensor:
         """``n`` samples of the current model (seed ``seed``); with ``canonical``, up to ``n`` canonical
-        designs, distinct and new to the oracle's store, from at most ``max_draws`` draws of ``n``."""
+        designs, distinct and not labelled before round ``index``, from at most ``max_draws`` draws of ``n``.
+
+        Labels bought by round ``index`` itself (by a run killed while buying them) do not count as
+        before: a resumed run draws the same batch and finds them in the store, as without ``canonical``.
+        """
         sampler = self.objective.sampler
         x = sampler.rollout(n, seed=seed).x
         if self.canonical is None:
             return x
+        before = self.bought_until[index - 1] if 0 < index <= len(self.bought_until) else 0
+        earlier = {row_key(row) for row in self.oracle.store.x[:before]}
         kept: dict[bytes, Tensor] = {}
         for draw in range(self.max_draws):
             if draw:
                 x = sampler.rollout(n, seed=int(np.random.SeedSequence([seed, draw]).generate_state(1)[0])).x
-            x = self.canonical(x)
-            _, known = self.oracle.store.lookup(x)
-            for row in x[~known]:
-                kept.setdefault(row_key(row), row)
+            for row in self.canonical(x):
+                key = row_key(row)
+                if key not in earlier:
+                    kept.setdefault(key, row)
                 if len(kept) == n:
                     return torch.stack(list(kept.values()))
         warnings.warn(f"{self.max_draws} draws of {n} samples held only {len(kept)} new designs; "
                       f"the round buys {len(kept)} labels", stacklevel=2)
         # Nothing new at all: the last draw, whose labels are all stored, costs nothing.
-        return torch.stack(list(kept.values())) if kept else x
+        return torch.stack(list(kept.values())) if kept else self.canonical(x)
 
 
 def check_rounds(round_sizes: list[int], budget: int) -> None:

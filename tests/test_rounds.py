@@ -133,3 +133,19 @@ def test_a_round_that_runs_out_of_new_designs_buys_fewer_and_says_so():
     assert len({tuple(row.tolist()) for row in labelled}) == len(labelled)
     with pytest.raises(ValueError, match="max_draws must be a positive integer, got 0"):
         SeikoRound(seiko.objective, seiko.oracle, [8], max_draws=0)
+
+
+def test_a_round_killed_while_buying_draws_the_same_designs_when_resumed():
+    whole = _round(budget=24, sizes=(8, 16))
+    whole.canonical = _half_grid
+    whole.begin(0)
+    whole.begin(1)
+    killed = _round(budget=24, sizes=(8, 16))
+    killed.canonical = _half_grid
+    killed.begin(0)
+    # Round 1 dies after buying half of its batch; the resumed round buys only the rest.
+    killed.oracle.query(killed.draw_batch(16, killed.batch_seed(1), 1)[:8])
+    killed.begin(1)
+    assert killed.oracle.spent == whole.oracle.spent == 24
+    designs = [{tuple(row.tolist()) for row in seiko.oracle.store.tensors()[0]} for seiko in (whole, killed)]
+    assert designs[0] == designs[1]
