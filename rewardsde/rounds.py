@@ -154,7 +154,7 @@ class SeikoRound:
                 if len(kept) == n:
                     return torch.stack(list(kept.values()))
         warnings.warn(f"{self.max_draws} draws of {n} samples held only {len(kept)} new designs; "
-                      f"the round buys {len(kept)} labels", stacklevel=2)
+                      f"the round buys {len(kept)} labels", stacklevel=3)
         # Nothing new at all: the last draw, whose labels are all stored, costs nothing.
         return torch.stack(list(kept.values())) if kept else self.canonical(x)
 
