@@ -243,7 +243,7 @@ class TiltedDenoisingObjective:
         resumed run redraws the same pool); once drawn (or restored), only scored if need be."""
         if self.samples is None:
             self.samples = self._draw_pretrained()
-        if self.rewards is None or len(self.rewards) != len(self.samples):
+        if self.rewards is None:
             self.rescore()
 
     def _draw_pretrained(self) -> Tensor:
