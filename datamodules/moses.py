@@ -26,6 +26,8 @@ class MosesSelfiesDataModule(L.LightningDataModule):
         size: molecules in the subset.
         seed: seed of the subset and of the shuffling.
         length: tokens per molecule (default: the longest molecule of the subset).
+        fragments: SELFIES fragments learned from the subset and added to its alphabet
+            (:meth:`rewardsde.domains.SelfiesAlphabet.from_smiles`); 0 keeps single symbols.
         batch_size: molecules per batch.
         num_workers: data loader workers.
     """
@@ -35,6 +37,7 @@ class MosesSelfiesDataModule(L.LightningDataModule):
         size: int = 2000,
         seed: int = 0,
         length: int | None = None,
+        fragments: int = 0,
         batch_size: int = 128,
         num_workers: int = 0,
     ) -> None:
@@ -43,6 +46,8 @@ class MosesSelfiesDataModule(L.LightningDataModule):
             raise ValueError(f"size must be at least 2, got {size}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
+        if fragments < 0:
+            raise ValueError(f"fragments must be non-negative, got {fragments}")
         self.save_hyperparameters()
         self.smiles: list[str] = []
         self.alphabet: SelfiesAlphabet | None = None
@@ -52,7 +57,7 @@ class MosesSelfiesDataModule(L.LightningDataModule):
         if self.data is not None:
             return
         self.smiles = moses_smiles(self.hparams.size, self.hparams.seed)
-        self.alphabet = SelfiesAlphabet.from_smiles(self.smiles, self.hparams.length)
+        self.alphabet = SelfiesAlphabet.from_smiles(self.smiles, self.hparams.length, self.hparams.fragments)
         self.data = self.alphabet.encode(self.smiles)
 
     @property

@@ -22,7 +22,7 @@ from .moses import moses_path, moses_smiles, reservoir
 from .onehot import check_one_hot_shape, decode, from_probabilities, one_hot, snap
 from .pmo_objectives import PMO_TASKS, pmo_objective, top_k_auc
 from .pretrained_surrogate import PretrainedSurrogateReward
-from .selfies_alphabet import PAD, SelfiesAlphabet
+from .selfies_alphabet import PAD, SelfiesAlphabet, learn_fragments
 from .sequence_eps import SequenceEps, read_domain, read_sequence_config
 from .simplex import SimplexProjection
 from .sequence_sde import SequenceSDE
@@ -40,6 +40,7 @@ __all__ = [
     "PointMutations",
     "PretrainedSurrogateReward",
     "SelfiesAlphabet",
+    "learn_fragments",
     "SequenceBackbone",
     "SequenceDomain",
     "SequenceEps",
