@@ -18,8 +18,10 @@ functions (:mod:`rewardsde.domains.pmo_objectives`) and RDKit's QED.
   steps of weighted denoising toward ``p_pre·exp((r̂+ĝ)/α)`` (on a pool of pretrained samples, or with
   ``--refresh f`` one whose fraction f is redrawn from the fine-tuned model every round; with
   ``--neighbours k``, ``k`` SELFIES token substitutions of the best labelled molecules added to it every
-  round, :class:`rewardsde.domains.PointMutations`). Every design
-  sent counts as a call, repeats included (which can only lower SEIKO's figures).
+  round, :class:`rewardsde.domains.PointMutations`; with ``--propose graph-ga`` instead children of
+  the best molecules by mol-ga's own crossover and mutation, :class:`rewardsde.domains.GraphGAOffspring`).
+  Every design sent counts as a call, repeats included (which can only lower SEIKO's figures);
+  with ``--distinct`` a round buys only designs not labelled before.
 
     OMP_NUM_THREADS=1 python benchmarks/pmo.py --methods molga --tasks qed --seeds 1 --out A.json
     python benchmarks/pmo.py --merge A.json B.json         # the table, beside the published figures
@@ -41,8 +43,8 @@ import torch
 
 from rewardsde import DenoiserCorrection, FineTunedSampler, SeikoRound, TiltedDenoisingObjective
 from rewardsde.callbacks import MosesMetrics
-from rewardsde.domains import (GenuineReward, MorganFeatures, PointMutations, SequenceSDE, SimplexProjection,
-                               moses_smiles, read_domain, scores, top_k_auc)
+from rewardsde.domains import (GenuineReward, GraphGAOffspring, MorganFeatures, PointMutations, SequenceSDE,
+                               SimplexProjection, moses_smiles, read_domain, scores, snap, top_k_auc)
 from rewardsde.rewards import GreedyReward, Oracle, UCBReward
 
 try:
@@ -110,13 +112,23 @@ def molga(path: str, task: str, seed: int, args) -> dict:
     return result("mol-ga", task, seed, oracle.calls, args.budget)
 
 
+def proposal(args, alphabet):
+    """The neighbours' proposal: SELFIES token substitutions or graph-GA children of the best molecules."""
+    if args.propose == "graph-ga":
+        return GraphGAOffspring(alphabet)
+    return PointMutations(args.sites)
+
+
 def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dict]:
     """One SEIKO run; its PMO row and the validity, uniqueness and diversity of 1,000 final samples."""
     torch.manual_seed(seed)
     sde = SequenceSDE(path)
     name = f"SEIKO ({method})" if args.reward_model == "cnn" else f"SEIKO ({method}, Morgan reward)"
     name = name if not args.refresh else f"{name[:-1]}, refresh {args.refresh:g})"
-    name = name if not args.neighbours else f"{name[:-1]}, {args.neighbours} neighbours of {args.anchors})"
+    if args.neighbours:
+        kind = "neighbours" if args.propose == "mutations" else "graph-GA children"
+        name = f"{name[:-1]}, {args.neighbours} {kind} of {args.anchors})"
+    name = name if not args.distinct else f"{name[:-1]}, distinct)"
     if not 1 <= args.round <= args.budget:
         raise ValueError(f"--round must lie in [1, --budget={args.budget}], got {args.round}")
     rounds = [args.round] * (args.budget // args.round)
@@ -126,8 +138,9 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
     objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed,
                                          refresh=args.refresh, neighbours=args.neighbours,
-                                         propose=PointMutations(args.sites), anchors=args.anchors)
-    loop = SeikoRound(objective, oracle, rounds, seed=seed)
+                                         propose=proposal(args, GenuineReward(path).reward.alphabet),
+                                         anchors=args.anchors)
+    loop = SeikoRound(objective, oracle, rounds, seed=seed, canonical=snap if args.distinct else None)
     for index in tilted_seiko_rounds(loop, objective, len(rounds), args.steps, args.lr, seed):
         calls = oracle.store.tensors()[1].tolist()
         print(json.dumps({"method": name, "task": task, "seed": seed, "round": index,
@@ -174,6 +187,10 @@ def main() -> None:
                         help="designs drawn around SEIKO's best labels (token substitutions) and added to its pool")
     parser.add_argument("--anchors", type=int, default=16, help="how many best labelled designs they are drawn around")
     parser.add_argument("--sites", type=int, default=1, help="substituted SELFIES tokens of each neighbour")
+    parser.add_argument("--propose", choices=["mutations", "graph-ga"], default="mutations",
+                        help="the neighbours: SELFIES token substitutions or mol-ga's crossover and mutation")
+    parser.add_argument("--distinct", action="store_true",
+                        help="each round buys molecules not labelled before (SeikoRound(canonical=snap))")
     parser.add_argument("--reward-model", choices=REWARD_MODELS, default="cnn",
                         help="SEIKO's reward model: a CNN on SELFIES tokens or an MLP on Morgan fingerprints")
     parser.add_argument("--lr", type=float, default=2e-3)

@@ -88,10 +88,11 @@ class TiltedDenoisingObjective:
     labelled so far when the model never draws them (on Ehrlich, none of its samples lay within
     Hamming distance 2 of a best design, ``docs/howto/sequences.md``), so no reward can move
     mass there. :meth:`anchor` (called by :class:`rewardsde.SeikoRound` after each refit)
-    draws ``k`` designs from a proposal ``m`` whose law is known, ``propose(anchors, k,
-    generator)`` around the ``anchors`` best labelled designs (e.g.
-    :class:`rewardsde.domains.PointMutations`), and appends them to the ``m`` pretrained
-    samples. The pool is then a draw of the base ``b = (1-λ)·p_pre + λ·m``, ``λ = k/(m+k)``,
+    draws ``k`` designs from a proposal ``m``, ``propose(anchors, k, generator)`` around the
+    ``anchors`` best labelled designs (e.g. :class:`rewardsde.domains.PointMutations`, or
+    :class:`rewardsde.domains.GraphGAOffspring` on molecules), and appends them to the ``m``
+    pretrained samples. Its density is never evaluated, so any proposal whose draws are
+    independent given the anchors will do. The pool is then a draw of the base ``b = (1-λ)·p_pre + λ·m``, ``λ = k/(m+k)``,
     and the weights ``softmax(r/α)`` are exact for the target ``b·exp(r/α)``: the tilt of the
     pretrained model widened by the neighbourhood of the best designs. Its KL is to ``b``,
     not ``p_pre``; the neighbours share their anchors' support, as a mutation operator's

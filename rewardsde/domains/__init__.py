@@ -15,6 +15,7 @@ build the rewards of its domain from the saved directory.
 from .domain_reward import DesignText, GenuineReward, domain_reward
 from .ehrlich import EhrlichReward
 from .fingerprints import MorganFeatures
+from .graph_ga import GraphGAOffspring
 from .metadata import EhrlichInstance, MosesSubset, SequenceDomain
 from .molecules import MoleculeReward, molecule, qed, sa_score, scores
 from .mutations import PointMutations
@@ -34,6 +35,7 @@ __all__ = [
     "EhrlichInstance",
     "EhrlichReward",
     "GenuineReward",
+    "GraphGAOffspring",
     "MoleculeReward",
     "MorganFeatures",
     "MosesSubset",
