@@ -65,12 +65,8 @@ class SelfiesAlphabet:
             raise ValueError(f"fragments must be non-negative, got {fragments}")
         symbols = [list(sf.split_selfies(_to_selfies(s))) for s in smiles]
         tokens = sorted({symbol for row in symbols for symbol in row}) + learn_fragments(symbols, fragments)
-        alphabet = cls(tokens, 1)
-        longest = max(len(alphabet.split(row)) for row in symbols)
-        alphabet.length = longest if length is None else int(length)
-        if alphabet.length < 1:
-            raise ValueError(f"length must be positive, got {length}")
-        return alphabet
+        split = cls(tokens, 1).split
+        return cls(tokens, max(len(split(row)) for row in symbols) if length is None else length)
 
     def split(self, symbols: Sequence[str]) -> list[str]:
         """The tokens of a molecule's SELFIES symbols: the fragments joined in the alphabet's order.
