@@ -92,9 +92,10 @@ class TiltedDenoisingObjective:
     ``anchors`` best labelled designs (e.g. :class:`rewardsde.domains.PointMutations`, or
     :class:`rewardsde.domains.GraphGAOffspring` on molecules), and appends them to the ``m``
     pretrained samples. Its density is never evaluated, so any proposal whose draws are
-    independent given the anchors will do. The pool is then a draw of the base ``b = (1-λ)·p_pre + λ·m``, ``λ = k/(m+k)``,
-    and the weights ``softmax(r/α)`` are exact for the target ``b·exp(r/α)``: the tilt of the
-    pretrained model widened by the neighbourhood of the best designs. Its KL is to ``b``,
+    independent given the anchors will do. The pool is then a draw of the base
+    ``b = (1-λ)·p_pre + λ·m``, ``λ = k/(m+k)``, and the weights ``softmax(r/α)`` are exact
+    for the target ``b·exp(r/α)``: the tilt of the pretrained model widened by the
+    neighbourhood of the best designs. Its KL is to ``b``,
     not ``p_pre``; the neighbours share their anchors' support, as a mutation operator's
     offspring do, and the reward model, fitted on their labels, tells the feasible ones apart.
 
