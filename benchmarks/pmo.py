@@ -28,7 +28,8 @@ functions (:mod:`rewardsde.domains.pmo_objectives`) and RDKit's QED.
 
 Writes rows ``{"method", "task", "seed", "auc_top10", "top1", "top10", "calls"}`` to ``--out``
 (default ``benchmarks/results/pmo.json``) and, for SEIKO, the validity, uniqueness and diversity of
-the final model's samples to ``<out stem>_samples.json``.
+the final model's samples to ``<out stem>_samples.json`` (with ``--diagnose`` also the genuine mean score
+of those samples, of the last round's target and of its pool's parts: :func:`diagnosis`).
 """
 
 from __future__ import annotations
@@ -146,9 +147,31 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
         print(json.dumps({"method": name, "task": task, "seed": seed, "round": index,
                           "calls": len(calls), "top10": sum(sorted(calls)[-10:]) / 10}), flush=True)
     metrics = MosesMetrics(path)
-    metrics.update(sampler.rollout(1000, seed=10**6 + seed).x)
+    final = sampler.rollout(1000, seed=10**6 + seed).x
+    metrics.update(final)
     quality = {key: value.item() for key, value in metrics.compute().items()}
+    if args.diagnose:
+        quality["diagnosis"] = diagnosis(path, task, objective, final, seed)
+        print(json.dumps({"method": name, "task": task, "seed": seed, **quality["diagnosis"]}), flush=True)
     return result(name, task, seed, calls, args.budget), dict(method=name, task=task, seed=seed, **quality)
+
+
+@torch.no_grad()
+def diagnosis(path: str, task: str, objective: TiltedDenoisingObjective, final: torch.Tensor, seed: int) -> dict:
+    """Where the last round aimed and what it reached, by the genuine score (outside the oracle's budget):
+    its mean on the final model's samples ``final``, on as many draws of the target (the pool resampled by
+    its weights ``softmax(r̂/α)``), on the pretrained part of the pool and on its neighbours; and the
+    effective size ``1/Σw²`` of the weights."""
+    genuine = GenuineReward(path, prop=task)
+    weights = objective.log_weights().softmax(0)
+    draws = torch.multinomial(weights, len(final), replacement=True, generator=torch.Generator().manual_seed(seed))
+    parts = {"model": final, "target": objective.samples[draws], "pretrained pool": objective.samples[:objective.pool],
+             "neighbours": objective.samples[objective.pool:]}
+    out = {"effective size": (1.0 / weights.square().sum()).item()}
+    for part, x in parts.items():
+        if len(x):
+            out[f"{part} mean"] = torch.cat([genuine(chunk) for chunk in x.split(512)]).mean().item()
+    return out
 
 
 def table(rows: list[dict]) -> str:
@@ -191,6 +214,8 @@ def main() -> None:
                         help="the neighbours: SELFIES token substitutions or mol-ga's crossover and mutation")
     parser.add_argument("--distinct", action="store_true",
                         help="each round buys molecules not labelled before (SeikoRound(canonical=snap))")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="SEIKO: the genuine score of the final target, pool and samples (not counted as calls)")
     parser.add_argument("--reward-model", choices=REWARD_MODELS, default="cnn",
                         help="SEIKO's reward model: a CNN on SELFIES tokens or an MLP on Morgan fingerprints")
     parser.add_argument("--lr", type=float, default=2e-3)
