@@ -155,7 +155,7 @@ def learn_fragments(molecules: Sequence[Sequence[str]], count: int) -> list[str]
         if frequency < 2:
             break
         joined = left + right
-        if joined not in learned:  # "[C][C]"+"[C]" and "[C]"+"[C][C]" spell the same fragment
+        if joined not in learned:  # an alphabet never repeats a token, whatever pairs spell it
             learned.append(joined)
         rows = [_join(row, joined) if joined in "".join(row) else row for row in rows]
     return learned
