@@ -21,7 +21,9 @@ functions (:mod:`rewardsde.domains.pmo_objectives`) and RDKit's QED.
   round, :class:`rewardsde.domains.PointMutations`; with ``--propose graph-ga`` instead children of
   the best molecules by mol-ga's own crossover and mutation, :class:`rewardsde.domains.GraphGAOffspring`).
   Every design sent counts as a call, repeats included (which can only lower SEIKO's figures);
-  with ``--distinct`` a round buys only designs not labelled before.
+  with ``--distinct`` a round buys only designs not labelled before; with ``--target f`` a fraction
+  ``f`` of every round after the first is drawn from the tilted pool itself, without replacement,
+  and the rest from the model (``SeikoRound(target=f)``).
 
     OMP_NUM_THREADS=1 python benchmarks/pmo.py --methods molga --tasks qed --seeds 1 --out A.json
     python benchmarks/pmo.py --merge A.json B.json         # the table, beside the published figures
@@ -130,6 +132,7 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
         kind = "neighbours" if args.propose == "mutations" else "graph-GA children"
         name = f"{name[:-1]}, {args.neighbours} {kind} of {args.anchors})"
     name = name if not args.distinct else f"{name[:-1]}, distinct)"
+    name = name if not args.target else f"{name[:-1]}, target {args.target:g})"
     if not 1 <= args.round <= args.budget:
         raise ValueError(f"--round must lie in [1, --budget={args.budget}], got {args.round}")
     rounds = [args.round] * (args.budget // args.round)
@@ -141,7 +144,8 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
                                          refresh=args.refresh, neighbours=args.neighbours,
                                          propose=proposal(args, GenuineReward(path).reward.alphabet),
                                          anchors=args.anchors)
-    loop = SeikoRound(objective, oracle, rounds, seed=seed, canonical=snap if args.distinct else None)
+    loop = SeikoRound(objective, oracle, rounds, seed=seed, canonical=snap if args.distinct else None,
+                      target=args.target)
     for index in tilted_seiko_rounds(loop, objective, len(rounds), args.steps, args.lr, seed):
         calls = oracle.store.tensors()[1].tolist()
         print(json.dumps({"method": name, "task": task, "seed": seed, "round": index,
@@ -214,6 +218,9 @@ def main() -> None:
                         help="the neighbours: SELFIES token substitutions or mol-ga's crossover and mutation")
     parser.add_argument("--distinct", action="store_true",
                         help="each round buys molecules not labelled before (SeikoRound(canonical=snap))")
+    parser.add_argument("--target", type=float, default=0.0,
+                        help="SEIKO: fraction of each round after the first bought from the target (the pool "
+                             "resampled by its weights, SeikoRound(target=f)) instead of the model")
     parser.add_argument("--diagnose", action="store_true",
                         help="SEIKO: the genuine score of the final target, pool and samples (not counted as calls)")
     parser.add_argument("--reward-model", choices=REWARD_MODELS, default="cnn",

@@ -75,6 +75,9 @@ class SeikoModule(ControlModule):
         canonical: the design a sample stands for (e.g. :func:`rewardsde.domains.snap`); with it each
             round buys distinct designs not labelled before (``SeikoRound(canonical=...)``); one
             process only.
+        target: with ``estimator="tilted"``, the fraction of every round after the first bought from
+            the round's target itself, the pool resampled by its weights without replacement, instead
+            of from the model (``SeikoRound(target=...)``); one process only.
     """
 
     def __init__(
@@ -109,6 +112,7 @@ class SeikoModule(ControlModule):
         propose: Callable | None = None,
         anchors: int = 16,
         canonical: Callable | None = None,
+        target: float = 0.0,
     ) -> None:
         super().__init__()
         check_learn_initial(learn_initial)
@@ -125,7 +129,7 @@ class SeikoModule(ControlModule):
         pool_options = dict(neighbours=neighbours, propose=propose, anchors=anchors) if neighbours else {}
         objective = build_objective(sampler, reward_model, alpha, beta, estimator, pool, seed, learn_initial,
                                     refresh_pool, **pool_options)
-        self.round = SeikoRound(objective, oracle, round_sizes, seed=seed, canonical=canonical)
+        self.round = SeikoRound(objective, oracle, round_sizes, seed=seed, canonical=canonical, target=target)
         schedule = PhaseSchedule(drift_steps, value_steps if learn_initial else 0,
                                  initial_steps if learn_initial else 0, rounds=len(self.round.round_sizes))
         self.attach(objective, schedule, {"drift": lr, "value": value_lr, "initial": initial_lr},
@@ -152,6 +156,8 @@ class SeikoModule(ControlModule):
             raise ValueError(f"the label store {path} holds {self.oracle.spent} labels, more than the budget {self.oracle.budget}")
         if self.round.canonical is not None and self.trainer.world_size > 1:
             raise ValueError(f"canonical (distinct designs per round) runs on one process, not {self.trainer.world_size}")
+        if self.round.target and self.trainer.world_size > 1:
+            raise ValueError(f"target (draws of the tilted pool) runs on one process, not {self.trainer.world_size}")
         if any(n % self.trainer.world_size for n in self.round.round_sizes):
             raise ValueError(f"every round size must be divisible by the number of processes "
                              f"({self.trainer.world_size}); got {self.round.round_sizes}")

@@ -75,20 +75,34 @@ class SeikoRound:
             ``max_draws`` batches were drawn, so no design is paid for twice. Without it (default)
             the batch is one draw, and two samples of the same design are two labels.
         max_draws: the most batches a round draws to fill itself with new designs.
+        target: with a :class:`TiltedDenoisingObjective`, the fraction ``f`` of every round's batch
+            after the first drawn from the objective's target itself, the pool resampled by its
+            weights without replacement (:meth:`TiltedDenoisingObjective.draw_target`), instead of
+            from the model fitted to it; the rest (and, with ``canonical``, whatever the target
+            cannot fill with new designs) from the model. Both are draws of approximations of one
+            law, ``b·exp(r̂/α)``: the target's is exact on the pool but cannot leave it, the model's
+            can generalise beyond it but reaches the target only as far as its fine-tuning went
+            (on molecules, 55-75% of the way by the genuine mean, ``benchmarks/pmo.py --diagnose``).
+            Round 0 draws from the model only: its reward model is not fitted yet.
     """
 
     def __init__(
         self, objective: ElegantObjective | TiltedDenoisingObjective, oracle: Oracle, round_sizes: list[int],
         seed: int = 0, canonical: Callable[[Tensor], Tensor] | None = None, max_draws: int = 8,
+        target: float = 0.0,
     ) -> None:
         if not isinstance(objective.reward, RewardModel):
             raise ValueError(f"a SEIKO round refits a RewardModel, not {type(objective.reward).__name__}")
         if not (isinstance(max_draws, int) and max_draws >= 1):
             raise ValueError(f"max_draws must be a positive integer, got {max_draws!r}")
+        if not 0.0 <= target <= 1.0:
+            raise ValueError(f"target must lie in [0, 1], got {target}")
+        if target and not isinstance(objective, TiltedDenoisingObjective):
+            raise ValueError(f"target > 0 draws from a TiltedDenoisingObjective's pool, not a {type(objective).__name__}")
         round_sizes = [int(n) for n in round_sizes]
         check_rounds(round_sizes, oracle.budget)
         self.objective, self.oracle, self.round_sizes, self.seed = objective, oracle, round_sizes, seed
-        self.canonical, self.max_draws = canonical, max_draws
+        self.canonical, self.max_draws, self.target = canonical, max_draws, float(target)
         self.bought_until: list[int] = []  # labels in the store after each round's purchase
 
     @property
@@ -131,28 +145,43 @@ class SeikoRound:
 
     @torch.no_grad()
     def draw_batch(self, n: int, seed: int, index: int = 0) -> Tensor:
-        """``n`` samples of the current model (seed ``seed``); with ``canonical``, up to ``n`` canonical
-        designs, distinct and not labelled before round ``index``, from at most ``max_draws`` draws of ``n``.
+        """``n`` designs for round ``index`` (seed ``seed``): with ``target = f``, after round 0, the first
+        ``round(f·n)`` drawn from the objective's target and the rest samples of the current model; with
+        ``canonical``, up to ``n`` canonical designs, distinct and not labelled before round ``index``,
+        the target's taken in its draw order over the whole pool, the model's from at most ``max_draws``
+        draws of ``n``.
 
         Labels bought by round ``index`` itself (by a run killed while buying them) do not count as
         before: a resumed run draws the same batch and finds them in the store, as without ``canonical``.
         """
         sampler = self.objective.sampler
-        x = sampler.rollout(n, seed=seed).x
+        k = round(self.target * n) if index > 0 else 0
+        target_seed = int(np.random.SeedSequence([seed, 0]).generate_state(1)[0])
+        if k:
+            self.objective.draw_pool()
         if self.canonical is None:
-            return x
+            parts = [self.objective.draw_target(k, target_seed)] if k else []
+            return torch.cat(parts + ([sampler.rollout(n - k, seed=seed).x] if n > k else []))
         before = self.bought_until[index - 1] if 0 < index <= len(self.bought_until) else 0
         earlier = {row_key(row) for row in self.oracle.store.x[:before]}
         kept: dict[bytes, Tensor] = {}
-        for draw in range(self.max_draws):
-            if draw:
-                x = sampler.rollout(n, seed=int(np.random.SeedSequence([seed, draw]).generate_state(1)[0])).x
+
+        def keep(x: Tensor, until: int) -> bool:
             for row in self.canonical(x):
+                if len(kept) == until:
+                    break
                 key = row_key(row)
                 if key not in earlier:
                     kept.setdefault(key, row)
-                if len(kept) == n:
-                    return torch.stack(list(kept.values()))
+            return len(kept) == n
+
+        if k and keep(self.objective.draw_target(len(self.objective.samples), target_seed), k):
+            return torch.stack(list(kept.values()))
+        for draw in range(self.max_draws):
+            draw_seed = int(np.random.SeedSequence([seed, draw]).generate_state(1)[0]) if draw else seed
+            x = sampler.rollout(n, seed=draw_seed).x
+            if keep(x, n):
+                return torch.stack(list(kept.values()))
         warnings.warn(f"{self.max_draws} draws of {n} samples held only {len(kept)} new designs; "
                       f"the round buys {len(kept)} labels", stacklevel=3)
         # Nothing new at all: the last draw, whose labels are all stored, costs nothing.

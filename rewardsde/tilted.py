@@ -264,6 +264,28 @@ class TiltedDenoisingObjective:
         """``w = softmax(φ)`` over the pool (``softmax(r/α)`` with ``β = 0``), ``(pool,)`` float64."""
         return torch.softmax(self.log_weights(), 0)
 
+    @torch.no_grad()
+    def draw_target(self, n: int, seed: int) -> Tensor:
+        """``n`` distinct pool samples drawn in turn with probabilities ``w`` among those not drawn yet,
+        ``(n, *event_shape)``: the target ``Σ_i w_i δ_{x^i}`` sampled without replacement.
+
+        By the Gumbel-top-k trick (Kool et al. 2019): with ``G_i`` independent standard Gumbel, the
+        indices of the ``n`` largest ``φ_i + G_i`` are such a draw, in draw order. The first draw
+        follows ``w`` exactly; later ones lean toward the rest of the pool as the heavy weights are
+        used up, so for ``n`` well below the effective size ``1/Σw²`` the draw is close to ``n``
+        independent draws of the target, and near or above it a spread over its best-weighted samples
+        (``n`` up to the pool's size, the whole pool in draw order). A SEIKO round can buy these
+        instead of, or beside, samples of the model that approximates the same target
+        (``SeikoRound(target=f)``).
+        """
+        log_weights = self.log_weights()
+        if not (isinstance(n, int) and 1 <= n <= len(log_weights)):
+            raise ValueError(f"n must be an integer in [1, {len(log_weights)}] (the pool's size), got {n!r}")
+        uniform = torch.rand(len(log_weights), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        gumbel = -torch.log(-torch.log(uniform.clamp_min(torch.finfo(torch.float64).tiny)))
+        order = torch.argsort(log_weights.cpu() + gumbel, descending=True, stable=True)[:n]
+        return self.samples[order.to(self.samples.device)]
+
     def drift_loss(self, n: int, seed: int) -> Loss:
         """The denoising loss on ``n`` pool samples drawn with probabilities ``w`` (with replacement)."""
         weights = self.weights()

@@ -149,3 +149,46 @@ def test_a_round_killed_while_buying_draws_the_same_designs_when_resumed():
     assert killed.oracle.spent == whole.oracle.spent == 24
     designs = [{tuple(row.tolist()) for row in seiko.oracle.store.tensors()[0]} for seiko in (whole, killed)]
     assert designs[0] == designs[1]
+
+
+def _tilted_round(target, canonical=None):
+    from rewardsde import TiltedDenoisingObjective
+    from tests.test_tilted import _objective
+
+    torch.manual_seed(0)
+    model = GreedyReward(heads=2, hidden=8, epochs=30, patience=5)
+    model.build((2,))
+    model.double()
+    objective = TiltedDenoisingObjective(_objective(pool=64).sampler, model, 0.5, pool=64, pool_seed=3)
+    oracle = Oracle(LinearReward([0.5, -0.25]).double(), budget=24)
+    return SeikoRound(objective, oracle, [8, 16], seed=3, canonical=canonical, target=target)
+
+
+def test_a_round_can_buy_draws_of_the_target_and_the_model_fills_the_rest():
+    seiko = _tilted_round(target=0.5)
+    first = seiko.begin(0)
+    pool = {tuple(row.tolist()) for row in seiko.objective.samples}
+    assert not any(tuple(row.tolist()) in pool for row in first.x)  # round 0: the model only
+    second = seiko.begin(1)
+    rows = [tuple(row.tolist()) for row in second.x]
+    assert all(row in pool for row in rows[:8]) and len(set(rows[:8])) == 8
+    assert not any(row in pool for row in rows[8:])
+    assert seiko.oracle.spent == 24
+
+
+def test_with_a_canonical_design_the_target_fills_the_round_with_new_designs_of_the_pool():
+    seiko = _tilted_round(target=1.0, canonical=_half_grid)
+    seiko.begin(0)
+    seiko.begin(1)
+    labelled = seiko.oracle.store.tensors()[0]
+    assert len({tuple(row.tolist()) for row in labelled}) == 24
+    pool = {tuple(row.tolist()) for row in _half_grid(seiko.objective.samples)}
+    assert all(tuple(row.tolist()) in pool for row in labelled[8:])
+
+
+def test_target_draws_need_a_tilted_objective_and_a_fraction():
+    seiko = _round()
+    with pytest.raises(ValueError, match="target > 0 draws from a TiltedDenoisingObjective's pool, not a ElegantObjective"):
+        SeikoRound(seiko.objective, seiko.oracle, [8], target=0.5)
+    with pytest.raises(ValueError, match=r"target must lie in \[0, 1\], got 1.5"):
+        SeikoRound(seiko.objective, seiko.oracle, [8], target=1.5)

@@ -230,3 +230,26 @@ def test_the_loss_is_the_cross_entropy_of_an_x0_sequence_network_and_the_squared
     expected = CrossEntropyDenoisingLoss if parameterisation == "x0" else DenoisingLoss
     assert type(objective.loss) is expected
     assert torch.isfinite(objective.drift_loss(4, seed=0).value)
+
+
+def test_the_target_is_drawn_without_replacement_with_probabilities_proportional_to_the_weights():
+    # Successive sampling: P(first = i, second = j) = w_i·w_j/(1 - w_i). A pool of 4, 4000 draws of 2.
+    objective = _objective(pool=4)
+    w = objective.weights()
+    n = 4000
+    pairs = torch.zeros(4, 4, dtype=torch.float64)
+    for seed in range(n):
+        draw = objective.draw_target(2, seed)
+        i, j = [int(torch.nonzero((objective.samples == row).all(1))[0]) for row in draw]
+        pairs[i, j] += 1
+    expected = w[:, None] * w[None, :] / (1 - w[:, None])
+    expected.fill_diagonal_(0.0)
+    assert pairs.diagonal().sum() == 0  # never the same sample twice
+    # Each cell a binomial proportion: within 5 of its standard errors (the order matters: w_2 = 0.53, so
+    # (2, 1) has probability 0.31 and (1, 2) 0.20).
+    assert ((pairs / n - expected).abs() <= 5 * (expected * (1 - expected) / n).sqrt()).all()
+    whole = objective.draw_target(4, 0)
+    assert sorted(whole.tolist()) == sorted(objective.samples.tolist())
+    for bad in (0, 5, 2.0):
+        with pytest.raises(ValueError, match=rf"n must be an integer in \[1, 4\] \(the pool's size\), got {bad}"):
+            objective.draw_target(bad, 0)

@@ -224,6 +224,16 @@ def test_with_a_canonical_design_the_module_buys_each_design_once(tmp_path):
     assert len({tuple(row.tolist()) for row in x}) == 16
 
 
+def test_with_target_draws_the_module_buys_its_second_round_from_the_pool(tmp_path):
+    module = _tilted_module(target=1.0)
+    trainer = _trainer(tmp_path)
+    trainer.fit(module, FineTuneDataModule(batch_size=8))
+    x = module.oracle.store.tensors()[0]
+    pool = {tuple(row.tolist()) for row in module.objective.samples}
+    assert module.oracle.spent == 16 and not any(tuple(row.tolist()) in pool for row in x[:8])
+    assert all(tuple(row.tolist()) in pool for row in x[8:])
+
+
 def test_refresh_pool_needs_the_tilted_estimator():
     with pytest.raises(ValueError, match="refresh_pool and neighbours change the pool of estimator='tilted'"):
         _module(refresh_pool=0.5)
