@@ -132,7 +132,7 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
         kind = "neighbours" if args.propose == "mutations" else "graph-GA children"
         name = f"{name[:-1]}, {args.neighbours} {kind} of {args.anchors})"
     name = name if not args.distinct else f"{name[:-1]}, distinct)"
-    name = name if not args.target else f"{name[:-1]}, target {args.target:g})"
+    name = name if not args.target else f"{name[:-1]}, target {args.target:g}, rounds of {args.round})"
     if not 1 <= args.round <= args.budget:
         raise ValueError(f"--round must lie in [1, --budget={args.budget}], got {args.round}")
     rounds = [args.round] * (args.budget // args.round)
