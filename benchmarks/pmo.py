@@ -21,7 +21,8 @@ functions (:mod:`rewardsde.domains.pmo_objectives`) and RDKit's QED.
   round, :class:`rewardsde.domains.PointMutations`; with ``--propose graph-ga`` instead children of
   the best molecules by mol-ga's own crossover and mutation, :class:`rewardsde.domains.GraphGAOffspring`).
   Every design sent counts as a call, repeats included (which can only lower SEIKO's figures);
-  with ``--distinct`` a round buys only designs not labelled before; with ``--target f`` a fraction
+  with ``--distinct`` a round buys only designs not labelled before; with ``--warm-start`` each refit of
+  the reward model continues the last one's weights; with ``--target f`` a fraction
   ``f`` of every round after the first is drawn from the tilted pool itself, without replacement,
   and the rest from the model (``SeikoRound(target=f)``).
 
@@ -64,14 +65,17 @@ REWARD_MODELS = ("cnn", "morgan")
 PUBLISHED = {"Mol GA (published)": (0.941, 0.547, 0.582), "Genetic GFN (published)": (0.942, 0.595, 0.634)}
 
 
-def reward_model(name: str, alphabet, method: str = "greedy", c: float = 0.1) -> GreedyReward | UCBReward:
+def reward_model(name: str, alphabet, method: str = "greedy", c: float = 0.1,
+                 warm_start: bool = False) -> GreedyReward | UCBReward:
     """SEIKO's reward model: ``cnn``, :data:`MODEL` on the SELFIES tokens, or ``morgan``, 4 MLPs (width 64,
     depth 2) on the Morgan fingerprint of the decoded molecule (:class:`MorganFeatures`), fitted as the CNN
-    (settings not tuned); ``method`` ``"ucb"`` (bonus weight ``c``) or ``"greedy"``."""
+    (settings not tuned); ``method`` ``"ucb"`` (bonus weight ``c``) or ``"greedy"``; with ``warm_start``
+    each refit continues the last (``RewardModel(warm_start=True)``)."""
     if name not in REWARD_MODELS:
         raise ValueError(f"reward model must be one of {REWARD_MODELS}, got {name!r}")
     settings = MODEL if name == "cnn" else dict(MODEL, hidden=64, depth=2, network="mlp",
                                                  features=MorganFeatures(alphabet))
+    settings = dict(settings, warm_start=warm_start)
     return UCBReward(c=c, **settings) if method == "ucb" else GreedyReward(**settings)
 
 
@@ -133,11 +137,12 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
         name = f"{name[:-1]}, {args.neighbours} {kind} of {args.anchors})"
     name = name if not args.distinct else f"{name[:-1]}, distinct)"
     name = name if not args.target else f"{name[:-1]}, target {args.target:g}, rounds of {args.round})"
+    name = name if not args.warm_start else f"{name[:-1]}, warm start)"
     if not 1 <= args.round <= args.budget:
         raise ValueError(f"--round must lie in [1, --budget={args.budget}], got {args.round}")
     rounds = [args.round] * (args.budget // args.round)
     oracle = Oracle(GenuineReward(path, prop=task), budget=sum(rounds), infeasible_value=0.0, seed=seed)
-    model = reward_model(args.reward_model, GenuineReward(path).reward.alphabet, method, args.c)
+    model = reward_model(args.reward_model, GenuineReward(path).reward.alphabet, method, args.c, args.warm_start)
     model.build(tuple(sde.event_shape))
     sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
     objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed,
@@ -146,10 +151,12 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
                                          anchors=args.anchors)
     loop = SeikoRound(objective, oracle, rounds, seed=seed, canonical=snap if args.distinct else None,
                       target=args.target)
+    calls, start = [], time.perf_counter()
     for index in tilted_seiko_rounds(loop, objective, len(rounds), args.steps, args.lr, seed):
-        calls = oracle.store.tensors()[1].tolist()
-        print(json.dumps({"method": name, "task": task, "seed": seed, "round": index,
-                          "calls": len(calls), "top10": sum(sorted(calls)[-10:]) / 10}), flush=True)
+        calls, before = oracle.store.tensors()[1].tolist(), len(calls)
+        print(json.dumps({"method": name, "task": task, "seed": seed, "round": index, "calls": len(calls),
+                          "top10": sum(sorted(calls)[-10:]) / 10, "seconds": round(time.perf_counter() - start),
+                          "new": calls[before:]}), flush=True)
     metrics = MosesMetrics(path)
     final = sampler.rollout(1000, seed=10**6 + seed).x
     metrics.update(final)
@@ -225,6 +232,8 @@ def main() -> None:
                         help="SEIKO: the genuine score of the final target, pool and samples (not counted as calls)")
     parser.add_argument("--reward-model", choices=REWARD_MODELS, default="cnn",
                         help="SEIKO's reward model: a CNN on SELFIES tokens or an MLP on Morgan fingerprints")
+    parser.add_argument("--warm-start", action="store_true",
+                        help="SEIKO: every refit of the reward model continues the last (RewardModel(warm_start=True))")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--out", type=pathlib.Path, default=RESULTS / "pmo.json")
     parser.add_argument("--merge", type=pathlib.Path, nargs="+", help="merge result files into --out")

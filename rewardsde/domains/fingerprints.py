@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from .molecules import molecule
-from .onehot import check_one_hot_shape
+from .onehot import check_one_hot_shape, decode
 from .selfies_alphabet import SelfiesAlphabet
 
 
@@ -25,26 +26,46 @@ class MorganFeatures(nn.Module):
     Why: PMO's multi-property objectives score similarity to a drug on these fingerprints
     and count rings; a CNN on SELFIES tokens sees neither directly.
 
+    Decoding and hashing cost about a millisecond a molecule, more than the reward model
+    itself, and SEIKO featurises the same designs every round (all labels at each refit, the
+    fixed pretrained part of its pool at each rescoring), so the bit vectors of the last
+    ``cache`` token sequences seen are kept, packed, keyed by the sequence (256 bytes each at
+    2048 bits; the oldest go first).
+
     Args:
         alphabet: the SELFIES alphabet the samples are written in.
         radius: the largest atom-environment radius.
         bits: the fingerprint's length.
+        cache: how many token sequences' fingerprints to keep (0: none).
     """
 
-    def __init__(self, alphabet: SelfiesAlphabet, radius: int = 2, bits: int = 2048) -> None:
+    def __init__(self, alphabet: SelfiesAlphabet, radius: int = 2, bits: int = 2048, cache: int = 2**17) -> None:
         super().__init__()
-        if radius < 0 or bits < 1:
-            raise ValueError(f"radius must be non-negative and bits positive, got radius={radius}, bits={bits}")
-        self.alphabet, self.radius, self.bits = alphabet, int(radius), int(bits)
+        if radius < 0 or bits < 1 or cache < 0:
+            raise ValueError(f"radius and cache must be non-negative and bits positive, got radius={radius}, "
+                             f"bits={bits}, cache={cache}")
+        self.alphabet, self.radius, self.bits, self.cache = alphabet, int(radius), int(bits), int(cache)
+        self._seen: dict[bytes, np.ndarray] = {}
 
     def forward(self, x: Tensor) -> Tensor:
         from rdkit.Chem import rdFingerprintGenerator
 
         check_one_hot_shape(x, self.alphabet.num_states, self.alphabet.length, owner="the SELFIES alphabet")
-        generator = rdFingerprintGenerator.GetMorganGenerator(radius=self.radius, fpSize=self.bits)
-        rows = torch.zeros(x.shape[0], self.bits, dtype=x.dtype)
-        for i, smiles in enumerate(self.alphabet.decode(x.detach())):
-            mol = molecule(smiles)
-            if mol is not None:
-                rows[i] = torch.from_numpy(generator.GetFingerprintAsNumPy(mol).astype("float32")).to(x.dtype)
-        return rows.to(x.device)
+        ids = decode(x.detach()).cpu()
+        keys = [row.numpy().tobytes() for row in ids]
+        missing = [i for i, key in enumerate(keys) if key not in self._seen]
+        found = {}
+        if missing:
+            generator = rdFingerprintGenerator.GetMorganGenerator(radius=self.radius, fpSize=self.bits)
+            for i, smiles in zip(missing, self.alphabet.to_smiles(ids[missing])):
+                mol = molecule(smiles)
+                bits = generator.GetFingerprintAsNumPy(mol) if mol is not None else np.zeros(self.bits, np.uint8)
+                found[keys[i]] = np.packbits(bits.astype(bool))
+        rows = np.stack([found[key] if key in found else self._seen[key] for key in keys])
+        for key, packed in found.items():
+            if self.cache:
+                if len(self._seen) >= self.cache:
+                    del self._seen[next(iter(self._seen))]
+                self._seen[key] = packed
+        unpacked = np.unpackbits(rows, axis=1, count=self.bits).astype(np.float32)
+        return torch.from_numpy(unpacked).to(device=x.device, dtype=x.dtype)

@@ -41,7 +41,21 @@ def test_an_empty_molecule_is_the_zero_vector_and_nothing_is_differentiable(alph
 
 
 def test_bad_input_is_named(alphabet):
-    with pytest.raises(ValueError, match="radius must be non-negative and bits positive"):
+    with pytest.raises(ValueError, match="radius and cache must be non-negative and bits positive"):
         MorganFeatures(alphabet, bits=0)
     with pytest.raises(ValueError, match="SELFIES alphabet"):
         MorganFeatures(alphabet)(torch.zeros(2, alphabet.num_states + 1, alphabet.length))
+    with pytest.raises(ValueError, match="cache=-1"):
+        MorganFeatures(alphabet, cache=-1)
+
+
+def test_the_cache_changes_no_bit_and_keeps_only_the_newest(alphabet):
+    """Cached rows equal freshly computed ones, in any order and with repeats; a cache of 2 keeps the
+    last two molecules it computed, dropping the oldest."""
+    x = alphabet.encode([ASPIRIN, BENZENE, CAFFEINE])
+    fresh = MorganFeatures(alphabet, cache=0)(x)
+    cached = MorganFeatures(alphabet, cache=2)
+    assert torch.equal(cached(x), fresh)
+    assert len(cached._seen) == 2
+    again = cached(x[[2, 0, 2, 1]])
+    assert torch.equal(again, fresh[[2, 0, 2, 1]])

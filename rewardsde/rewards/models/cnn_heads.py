@@ -84,6 +84,10 @@ class CNNHeads(nn.Module):
         """``W``, the width of the last-layer features ``φ_h``."""
         return self.weight.shape[1]
 
+    def output_layer(self) -> tuple[nn.Parameter, nn.Parameter]:
+        """The last layer's weight ``(H, W, 1)`` and bias ``(H, 1, 1)``: ``g_h = w_hᵀ φ_h + b_h``."""
+        return self.weight, self.bias
+
     @torch.no_grad()
     def reset(self, generator: torch.Generator) -> None:
         """Draw every weight and bias from ``U(-1/√fan_in, 1/√fan_in)`` with ``generator``

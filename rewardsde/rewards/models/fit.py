@@ -39,11 +39,12 @@ def fit_heads(
     lr: float = 1e-2,
     weight_decay: float = 0.0,
     batch_size: int | None = None,
+    held: Tensor | None = None,
 ) -> FitReport:
     """Minimise ``mean (g_h(z_i) - y_i)²`` over the training split for every head.
 
-    A random ``holdout`` fraction of the rows (at least one) is held out; the rest
-    train every head, or with ``bootstrap`` a resample with replacement of it per
+    A random ``holdout`` fraction of the rows (at least one) is held out, or the rows
+    of the mask ``held`` when given; the rest train every head, or with ``bootstrap`` a resample with replacement of it per
     head. Adam, on the full training split each epoch (``batch_size=None``) or on
     minibatches of ``batch_size`` rows in an order drawn from ``generator`` afresh
     each epoch (the same order for every head); each head keeps the weights of its
@@ -55,6 +56,8 @@ def fit_heads(
         z: inputs ``(n, F)``; y: targets ``(n,)``.
         generator: drives the split, the resamples and the minibatch orders.
         batch_size: rows per Adam step; ``None``: the whole training split.
+        held: ``(n,)`` bool, the held-out rows (at least one, not all); ``None``: a split drawn
+            from ``generator``.
     """
     n = z.shape[0]
     if z.dim() != 2 or y.shape != (n,):
@@ -65,9 +68,14 @@ def fit_heads(
         raise ValueError(f"need 0 < holdout < 1, epochs >= 1, patience >= 1; got {holdout}, {epochs}, {patience}")
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be positive or None, got {batch_size}")
-    order = torch.randperm(n, generator=generator)
-    cut = min(max(int(round(holdout * n)), 1), n - 1)
-    held, train = order[:cut], order[cut:]
+    if held is None:
+        order = torch.randperm(n, generator=generator)
+        cut = min(max(int(round(holdout * n)), 1), n - 1)
+        held, train = order[:cut], order[cut:]
+    elif held.shape != (n,) or held.dtype != torch.bool or not 0 < int(held.sum()) < n:
+        raise ValueError(f"held must be an ({n},) bool mask with at least one row held out and one not, got {held}")
+    else:
+        held, train = held.nonzero().squeeze(1), (~held).nonzero().squeeze(1)
     if bootstrap:
         train = train[torch.randint(len(train), (heads.count, len(train)), generator=generator)]
     else:

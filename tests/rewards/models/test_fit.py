@@ -92,3 +92,19 @@ def test_a_bad_batch_size_is_named():
     z, y = _noisy()
     with pytest.raises(ValueError, match="batch_size must be positive or None, got 0"):
         fit_heads(Heads(1, 3), z, y, torch.Generator(), batch_size=0)
+
+
+def test_a_given_split_is_kept_and_a_bad_one_is_named():
+    """With ``held`` the held-out error is measured on exactly those rows: at learning rate 0 the heads
+    keep their start ``c`` on ``z = 0``, so the error is ``|c - 10|`` when the rows labelled 10 are held
+    out and ``|c|`` when two rows labelled 0 are."""
+    z = torch.zeros(6, 1)
+    y = torch.tensor([0.0, 0.0, 0.0, 0.0, 10.0, 10.0])
+    heads = Heads(1, 1)
+    c = heads(z[:1]).item()
+    for held, error in ((torch.arange(6) >= 4, abs(c - 10)), (torch.arange(6) < 2, abs(c))):
+        report = fit_heads(heads, z, y, torch.Generator().manual_seed(0), epochs=3, lr=0.0, held=held)
+        assert report.holdout_error.item() == pytest.approx(error, rel=1e-6)
+    for bad in (torch.zeros(6, dtype=torch.bool), torch.ones(6, dtype=torch.bool), torch.zeros(5, dtype=torch.bool)):
+        with pytest.raises(ValueError, match="bool mask with at least one row held out and one not"):
+            fit_heads(Heads(1, 1), z, y, torch.Generator(), held=bad)
