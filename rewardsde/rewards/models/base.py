@@ -36,9 +36,11 @@ class RewardModel(nn.Module):
     ``g ← (m₀ - m)/s + (s₀/s)·g``. Early stopping then needs a held-out split that never trained an
     earlier fit, so the split is kept from fit to fit: a design is held out when the hash of its
     values (:func:`rewardsde.rewards.store.row_key`, BLAKE2b), read as ``u ∈ [0, 1)``, is below
-    ``holdout``, whatever order the labels come in. On the PMO task of ``benchmarks/pmo.py`` it cut the
-    cost of a refit at 10,000 labels (a fresh fit runs 50 to 70 epochs there, most of them
-    ``patience``); the continued fit stops after about ``patience`` epochs.
+    ``holdout``, whatever order the labels come in. The point is cost, when each round adds a few
+    labels to thousands: a fresh fit on 3,000 labels of 2,048-bit fingerprints ran 62 to 74 epochs
+    (20 of them ``patience``); continued fits may run longer at first, as the held-out error keeps
+    falling, and then stop soon after ``patience`` epochs (``docs/howto/molecules.md`` has the cost of
+    SEIKO's rounds with it).
 
     Args:
         heads: ensemble size ``H``.
