@@ -28,9 +28,9 @@ class MorganFeatures(nn.Module):
 
     Decoding and hashing cost about a millisecond a molecule, more than the reward model
     itself, and SEIKO featurises the same designs every round (all labels at each refit, the
-    fixed pretrained part of its pool at each rescoring), so the bit vectors of the last
-    ``cache`` token sequences seen are kept, packed, keyed by the sequence (256 bytes each at
-    2048 bits; the oldest go first).
+    fixed pretrained part of its pool at each rescoring), so the bit vectors of up to ``cache``
+    token sequences are kept, packed, keyed by the sequence (256 bytes and two per token each
+    at 2048 bits); when it is full, the sequence computed first goes first.
 
     Args:
         alphabet: the SELFIES alphabet the samples are written in.
@@ -52,7 +52,9 @@ class MorganFeatures(nn.Module):
 
         check_one_hot_shape(x, self.alphabet.num_states, self.alphabet.length, owner="the SELFIES alphabet")
         ids = decode(x.detach()).cpu()
-        keys = [row.numpy().tobytes() for row in ids]
+        if len(ids) == 0:
+            return torch.zeros(0, self.bits, device=x.device, dtype=x.dtype)
+        keys = [row.numpy().tobytes() for row in ids.to(torch.int16)]
         missing = [i for i, key in enumerate(keys) if key not in self._seen]
         found = {}
         if missing:

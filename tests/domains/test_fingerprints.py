@@ -56,6 +56,8 @@ def test_the_cache_changes_no_bit_and_keeps_only_the_newest(alphabet):
     fresh = MorganFeatures(alphabet, cache=0)(x)
     cached = MorganFeatures(alphabet, cache=2)
     assert torch.equal(cached(x), fresh)
-    assert len(cached._seen) == 2
+    kept = {key for key in cached._seen}
+    assert kept == {row.to(torch.int16).numpy().tobytes() for row in alphabet.token_ids([BENZENE, CAFFEINE])}
     again = cached(x[[2, 0, 2, 1]])
     assert torch.equal(again, fresh[[2, 0, 2, 1]])
+    assert cached(x[:0]).shape == (0, 2048)

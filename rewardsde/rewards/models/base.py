@@ -40,7 +40,9 @@ class RewardModel(nn.Module):
     labels to thousands: a fresh fit on 3,000 labels of 2,048-bit fingerprints ran 62 to 74 epochs
     (20 of them ``patience``); continued fits may run longer at first, as the held-out error keeps
     falling, and then stop soon after ``patience`` epochs (``docs/howto/molecules.md`` has the cost of
-    SEIKO's rounds with it).
+    SEIKO's rounds with it). Not for the bootstrap models (``BootstrapReward``, ``ThompsonReward``):
+    each fit resamples the labels afresh, so over the rounds every head would see every label.
+    A warm model's state holds a ``fitted`` flag, so its checkpoints load into warm models only.
 
     Args:
         heads: ensemble size ``H``.
@@ -92,6 +94,9 @@ class RewardModel(nn.Module):
         self.heads: Heads | CNNHeads | None = None
         self.register_buffer("label_mean", torch.zeros(()))
         self.register_buffer("label_std", torch.ones(()))
+        if warm_start and self.bootstrap:
+            raise ValueError(f"warm_start=True would let every head of a {type(self).__name__} see every label over the "
+                             f"rounds (each fit resamples afresh), collapsing the spread its bonus reads; not supported")
         self.warm_start = bool(warm_start)
         if self.warm_start:  # a buffer, so that a resumed run continues from the checkpoint's fit
             self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
@@ -149,12 +154,10 @@ class RewardModel(nn.Module):
         generator = torch.Generator().manual_seed(seed)
         dtype = self.label_mean.dtype
         y = y.to(self.label_mean.device, dtype)
+        held = self.held_out(x) if self.warm_start else None
         old_mean, old_std = self.label_mean.clone(), self.label_std.clone()
         self.label_mean.fill_(y.mean())
         self.label_std.fill_(y.std().clamp_min(1e-6) if len(y) > 1 else 1.0)
-        held = None
-        if self.warm_start:
-            held = self.held_out(x)
         if self.warm_start and self.fitted:
             weight, bias = self.heads.output_layer()
             with torch.no_grad():
@@ -183,7 +186,7 @@ class RewardModel(nn.Module):
         if len(x) < 2:
             raise ValueError(f"need at least 2 labels to fit with a held-out split, got {len(x)}")
         u = torch.tensor([int.from_bytes(hashlib.blake2b(row_key(row), digest_size=8).digest(), "little") / 2.0**64
-                          for row in x], dtype=torch.float64)
+                          for row in x.detach().cpu()], dtype=torch.float64)
         held = u < self.settings["holdout"]
         if not held.any():
             held[u.argmin()] = True

@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from rewardsde.rewards import GreedyReward
+from rewardsde.rewards import BootstrapReward, GreedyReward, ThompsonReward
+from rewardsde.rewards.models import base
 from tests.helpers.labels import SETTINGS, quadratic_labels
 
 
@@ -72,3 +73,27 @@ def test_a_warm_model_learns_and_resumes_from_its_state():
     assert a.fit(x, y, seed=1).holdout_error.max() < y.std()
     b.fit(x, y, seed=1)
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_a_warm_fit_holds_out_the_hashed_designs(monkeypatch):
+    """The split given to the fit is the designs' hash split, in the first fit and in the continued one."""
+    seen = []
+    real = base.fit_heads
+
+    def spy(*args, held=None, **kwargs):
+        seen.append(held)
+        return real(*args, held=held, **kwargs)
+
+    monkeypatch.setattr(base, "fit_heads", spy)
+    x, y = quadratic_labels(80)
+    model = GreedyReward(**SETTINGS, warm_start=True)
+    model.fit(x[:40], y[:40], seed=0)
+    model.fit(x, y, seed=1)
+    assert torch.equal(seen[0], model.held_out(x[:40])) and torch.equal(seen[1], model.held_out(x))
+    assert torch.equal(seen[1][:40], seen[0])
+
+
+@pytest.mark.parametrize("kind", [BootstrapReward, ThompsonReward])
+def test_the_bootstrap_models_refuse_a_warm_start(kind):
+    with pytest.raises(ValueError, match=f"warm_start=True would let every head of a {kind.__name__}"):
+        kind(**SETTINGS, warm_start=True)
