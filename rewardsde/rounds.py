@@ -83,7 +83,8 @@ class SeikoRound:
             law, ``b·exp(r̂/α)``: the target's is exact on the pool but cannot leave it, the model's
             can generalise beyond it but reaches the target only as far as its fine-tuning went
             (on molecules, 55-75% of the way by the genuine mean, ``benchmarks/pmo.py --diagnose``).
-            Round 0 draws from the model only: its reward model is not fitted yet.
+            Round 0 draws from the model only: its reward model is not fitted yet. One process
+            only (``shards=1``), as the target's draw is not split between processes.
     """
 
     def __init__(
@@ -122,6 +123,9 @@ class SeikoRound:
         (through ``query``, default :meth:`Oracle.query`) and refit."""
         if not 0 <= index < len(self.round_sizes):
             raise ValueError(f"round index must lie in [0, {len(self.round_sizes)}), got {index}")
+        if self.target and shards > 1 and batch is None:
+            raise ValueError(f"target > 0 draws the round's target on one process; each of {shards} shards would "
+                             f"draw its own and they could overlap: run it with shards=1 (or pass the batch)")
         sampler = self.objective.sampler
         self.objective.freeze_previous()
         if batch is None:

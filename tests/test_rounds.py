@@ -192,3 +192,5 @@ def test_target_draws_need_a_tilted_objective_and_a_fraction():
         SeikoRound(seiko.objective, seiko.oracle, [8], target=0.5)
     with pytest.raises(ValueError, match=r"target must lie in \[0, 1\], got 1.5"):
         SeikoRound(seiko.objective, seiko.oracle, [8], target=1.5)
+    with pytest.raises(ValueError, match="each of 2 shards would draw its own"):
+        _tilted_round(target=0.5).begin(1, shards=2)
