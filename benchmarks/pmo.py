@@ -22,7 +22,8 @@ functions (:mod:`rewardsde.domains.pmo_objectives`) and RDKit's QED.
   the best molecules by mol-ga's own crossover and mutation, :class:`rewardsde.domains.GraphGAOffspring`).
   Every design sent counts as a call, repeats included (which can only lower SEIKO's figures);
   with ``--distinct`` a round buys only designs not labelled before; with ``--warm-start`` each refit of
-  the reward model continues the last one's weights; with ``--target f`` a fraction
+  the reward model continues the last one's weights (``--fit-steps s``: at most ``s`` Adam steps a
+  fit); with ``--target f`` a fraction
   ``f`` of every round after the first is drawn from the tilted pool itself, without replacement,
   and the rest from the model (``SeikoRound(target=f)``).
 
@@ -66,16 +67,16 @@ PUBLISHED = {"Mol GA (published)": (0.941, 0.547, 0.582), "Genetic GFN (publishe
 
 
 def reward_model(name: str, alphabet, method: str = "greedy", c: float = 0.1,
-                 warm_start: bool = False) -> GreedyReward | UCBReward:
+                 warm_start: bool = False, max_steps: int | None = None) -> GreedyReward | UCBReward:
     """SEIKO's reward model: ``cnn``, :data:`MODEL` on the SELFIES tokens, or ``morgan``, 4 MLPs (width 64,
     depth 2) on the Morgan fingerprint of the decoded molecule (:class:`MorganFeatures`), fitted as the CNN
     (settings not tuned); ``method`` ``"ucb"`` (bonus weight ``c``) or ``"greedy"``; with ``warm_start``
-    each refit continues the last (``RewardModel(warm_start=True)``)."""
+    each refit continues the last (``RewardModel(warm_start=True)``); ``max_steps`` caps each fit's Adam steps."""
     if name not in REWARD_MODELS:
         raise ValueError(f"reward model must be one of {REWARD_MODELS}, got {name!r}")
     settings = MODEL if name == "cnn" else dict(MODEL, hidden=64, depth=2, network="mlp",
                                                  features=MorganFeatures(alphabet))
-    settings = dict(settings, warm_start=warm_start)
+    settings = dict(settings, warm_start=warm_start, max_steps=max_steps)
     return UCBReward(c=c, **settings) if method == "ucb" else GreedyReward(**settings)
 
 
@@ -138,11 +139,13 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     name = name if not args.distinct else f"{name[:-1]}, distinct)"
     name = name if not args.target else f"{name[:-1]}, target {args.target:g}, rounds of {args.round})"
     name = name if not args.warm_start else f"{name[:-1]}, warm start)"
+    name = name if not args.fit_steps else f"{name[:-1]}, fits of {args.fit_steps} steps)"
     if not 1 <= args.round <= args.budget:
         raise ValueError(f"--round must lie in [1, --budget={args.budget}], got {args.round}")
     rounds = [args.round] * (args.budget // args.round)
     oracle = Oracle(GenuineReward(path, prop=task), budget=sum(rounds), infeasible_value=0.0, seed=seed)
-    model = reward_model(args.reward_model, GenuineReward(path).reward.alphabet, method, args.c, args.warm_start)
+    model = reward_model(args.reward_model, GenuineReward(path).reward.alphabet, method, args.c, args.warm_start,
+                         args.fit_steps)
     model.build(tuple(sde.event_shape))
     sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
     objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed,
@@ -234,6 +237,8 @@ def main() -> None:
                         help="SEIKO's reward model: a CNN on SELFIES tokens or an MLP on Morgan fingerprints")
     parser.add_argument("--warm-start", action="store_true",
                         help="SEIKO: every refit of the reward model continues the last (RewardModel(warm_start=True))")
+    parser.add_argument("--fit-steps", type=int, default=None,
+                        help="SEIKO: the most Adam steps of each reward-model fit (default: 200 epochs' worth)")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--out", type=pathlib.Path, default=RESULTS / "pmo.json")
     parser.add_argument("--merge", type=pathlib.Path, nargs="+", help="merge result files into --out")

@@ -54,7 +54,7 @@ class RewardModel(nn.Module):
         network: ``"mlp"`` or ``"cnn"`` (needs features of shape ``(n, C, L)``).
         kernel_size, pool, dense: the CNN's kernel size, pooling over positions
             (``"max"`` or ``"mean"``) and number of dense layers after it; see :class:`CNNHeads`.
-        holdout, epochs, patience, lr, weight_decay, batch_size: see :func:`fit_heads`.
+        holdout, epochs, patience, lr, weight_decay, batch_size, max_steps: see :func:`fit_heads`.
         warm_start: continue every fit after the first from the last one's weights (above).
     """
 
@@ -77,6 +77,7 @@ class RewardModel(nn.Module):
         weight_decay: float = 0.0,
         batch_size: int | None = None,
         warm_start: bool = False,
+        max_steps: int | None = None,
     ) -> None:
         super().__init__()
         if heads < 1:
@@ -91,6 +92,8 @@ class RewardModel(nn.Module):
         self.settings = dict(holdout=holdout, epochs=epochs, patience=patience, lr=lr, weight_decay=weight_decay)
         if batch_size is not None:
             self.settings["batch_size"] = batch_size
+        if max_steps is not None:
+            self.settings["max_steps"] = max_steps
         self.heads: Heads | CNNHeads | None = None
         self.register_buffer("label_mean", torch.zeros(()))
         self.register_buffer("label_std", torch.ones(()))

@@ -40,6 +40,7 @@ def fit_heads(
     weight_decay: float = 0.0,
     batch_size: int | None = None,
     held: Tensor | None = None,
+    max_steps: int | None = None,
 ) -> FitReport:
     """Minimise ``mean (g_h(z_i) - y_i)²`` over the training split for every head.
 
@@ -49,13 +50,15 @@ def fit_heads(
     minibatches of ``batch_size`` rows in an order drawn from ``generator`` afresh
     each epoch (the same order for every head); each head keeps the weights of its
     epoch with the lowest held-out error, and training stops once no head has
-    improved for ``patience`` epochs.
+    improved for ``patience`` epochs, or once ``max_steps`` Adam steps were taken (the last
+    epoch then ends early, and is scored as the others).
 
     Args:
         heads: the ensemble (trained in place).
         z: inputs ``(n, F)``; y: targets ``(n,)``.
         generator: drives the split, the resamples and the minibatch orders.
         batch_size: rows per Adam step; ``None``: the whole training split.
+        max_steps: the most Adam steps of the fit (``None``: no limit but ``epochs``).
         held: ``(n,)`` bool, the held-out rows (at least one, not all); ``None``: a split drawn
             from ``generator``.
     """
@@ -68,6 +71,8 @@ def fit_heads(
         raise ValueError(f"need 0 < holdout < 1, epochs >= 1, patience >= 1; got {holdout}, {epochs}, {patience}")
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be positive or None, got {batch_size}")
+    if max_steps is not None and max_steps < 1:
+        raise ValueError(f"max_steps must be positive or None, got {max_steps}")
     if held is None:
         order = torch.randperm(n, generator=generator)
         cut = min(max(int(round(holdout * n)), 1), n - 1)
@@ -88,7 +93,7 @@ def fit_heads(
     best_error = torch.full((heads.count,), float("inf"), dtype=y.dtype)
     best_epoch = torch.zeros(heads.count, dtype=torch.long)
     optimizer = torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
-    curve = []
+    curve, steps = [], 0
     with torch.enable_grad():
         for epoch in range(epochs):
             if batch_size is None:
@@ -96,11 +101,14 @@ def fit_heads(
             else:
                 order = torch.randperm(z_train.shape[1], generator=generator).split(batch_size)
                 batches = [(z_train[:, rows], y_train[:, rows]) for rows in order]
+            if max_steps is not None:
+                batches = batches[: max_steps - steps]
             for z_batch, y_batch in batches:
                 loss = (heads(z_batch) - y_batch).pow(2).mean(1).sum()
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
+            steps += len(batches)
             with torch.no_grad():
                 error = (heads(z_held) - y_held).pow(2).mean(1)
                 curve.append(error)
@@ -109,7 +117,7 @@ def fit_heads(
                     saved[better] = current[better]
                 best_error = torch.where(better, error, best_error)
                 best_epoch = torch.where(better, torch.full_like(best_epoch, epoch), best_epoch)
-            if (epoch - best_epoch >= patience).all():
+            if (epoch - best_epoch >= patience).all() or steps == max_steps:
                 break
     with torch.no_grad():
         for saved, current in zip(best, parameters):

@@ -108,3 +108,16 @@ def test_a_given_split_is_kept_and_a_bad_one_is_named():
     for bad in (torch.zeros(6, dtype=torch.bool), torch.ones(6, dtype=torch.bool), torch.zeros(5, dtype=torch.bool)):
         with pytest.raises(ValueError, match="bool mask with at least one row held out and one not"):
             fit_heads(Heads(1, 1), z, y, torch.Generator(), held=bad)
+
+
+def test_max_steps_ends_the_fit_mid_epoch_and_scores_it():
+    """270 training rows in batches of 32 are 9 steps an epoch: 25 steps are two epochs and 7 steps of a
+    third, so three held-out scores (without the cap: 100)."""
+    z = torch.randn(300, 3, generator=torch.Generator().manual_seed(0))
+    y = z[:, 0]
+    heads = Heads(2, 3)
+    report = fit_heads(heads, z, y, torch.Generator().manual_seed(1), holdout=0.1, epochs=100, patience=100,
+                       batch_size=32, max_steps=25)
+    assert report.curve.shape == (3, 2)
+    with pytest.raises(ValueError, match="max_steps must be positive or None, got 0"):
+        fit_heads(Heads(1, 3), z, y, torch.Generator(), max_steps=0)
