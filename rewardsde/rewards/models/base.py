@@ -37,10 +37,11 @@ class RewardModel(nn.Module):
     earlier fit, so the split is kept from fit to fit: a design is held out when the hash of its
     values (:func:`rewardsde.rewards.store.row_key`, BLAKE2b), read as ``u ∈ [0, 1)``, is below
     ``holdout``, whatever order the labels come in. The point is cost, when each round adds a few
-    labels to thousands: a fresh fit on 3,000 labels of 2,048-bit fingerprints ran 62 to 74 epochs
-    (20 of them ``patience``); continued fits may run longer at first, as the held-out error keeps
-    falling, and then stop soon after ``patience`` epochs (``docs/howto/molecules.md`` has the cost of
-    SEIKO's rounds with it). Not for the bootstrap models (``BootstrapReward``, ``ThompsonReward``):
+    labels to thousands, but a continued fit does not stop sooner by itself: its held-out error
+    keeps falling for as long as a fresh fit's (on 3,000 labels of 2,048-bit fingerprints a fresh fit
+    ran 62 to 74 epochs, three continued ones 200, 111 and 42; in ``benchmarks/pmo.py`` a SEIKO round
+    still cost 14 ms more per label). With ``max_steps`` each continued fit takes a bounded step,
+    and the training adds up over the rounds (``docs/howto/molecules.md``). Not for the bootstrap models (``BootstrapReward``, ``ThompsonReward``):
     each fit resamples the labels afresh, so over the rounds every head would see every label.
     A warm model's state holds a ``fitted`` flag, so its checkpoints load into warm models only.
 
