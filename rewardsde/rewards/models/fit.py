@@ -45,8 +45,8 @@ def fit_heads(
     """Minimise ``mean (g_h(z_i) - y_i)²`` over the training split for every head.
 
     A random ``holdout`` fraction of the rows (at least one) is held out, or the rows
-    of the mask ``held`` when given; the rest train every head, or with ``bootstrap`` a resample with replacement of it per
-    head. Adam, on the full training split each epoch (``batch_size=None``) or on
+    of the mask ``held`` when given; the rest train every head, or with ``bootstrap`` a
+    resample with replacement of it per head. Adam, on the full training split each epoch (``batch_size=None``) or on
     minibatches of ``batch_size`` rows in an order drawn from ``generator`` afresh
     each epoch (the same order for every head); each head keeps the weights of its
     epoch with the lowest held-out error, and training stops once no head has
@@ -78,7 +78,8 @@ def fit_heads(
         cut = min(max(int(round(holdout * n)), 1), n - 1)
         held, train = order[:cut], order[cut:]
     elif held.shape != (n,) or held.dtype != torch.bool or not 0 < int(held.sum()) < n:
-        raise ValueError(f"held must be an ({n},) bool mask with at least one row held out and one not, got {held}")
+        raise ValueError(f"held must be an ({n},) bool mask with at least one row held out and one not, got shape "
+                         f"{tuple(held.shape)}, dtype {held.dtype}, {int(held.sum())} held out")
     else:
         held, train = held.nonzero().squeeze(1), (~held).nonzero().squeeze(1)
     if bootstrap:
