@@ -67,8 +67,9 @@ def tilted_seiko_rounds(loop, objective, rounds: int, steps: int, lr: float, see
 
     Round ``i``: ``loop.begin(i)`` (a :class:`rewardsde.SeikoRound`: sample, buy labels, refit the
     reward model, rescore the pool; round 0 buys the designs ``first`` instead when given), then
-    ``steps`` AdamW steps (no weight decay: the :class:`rewardsde.DenoiserCorrection`'s own) of ``objective``'s denoising loss at batch 128 with
-    the learning rate ``lr`` decayed by a cosine restarted every round.
+    ``steps`` AdamW steps (no weight decay: the :class:`rewardsde.DenoiserCorrection`'s own) of
+    ``objective``'s denoising loss at batch 128 with the learning rate ``lr`` decayed by a cosine
+    restarted every round.
     """
     import torch
 
