@@ -21,12 +21,15 @@ def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
-# Configs whose set-up (labels, a sample pool) would take minutes even for one step run it smaller.
+# Configs whose set-up (labels, a sample pool) would take minutes even for one step run it smaller; on the
+# molecule configs the evaluation callback (their only one) also draws 64 samples instead of 256.
 SHORT = {"elegant_ehrlich": ["--model.init_args.reward.init_args.train_size=256", "--model.init_args.pool=256"],
          "seiko_ehrlich": ["--model.init_args.pool=256", "--model.init_args.round_sizes=[64,64,128]",
                            "--model.init_args.neighbours=256"],
-         "elegant_moses": ["--model.init_args.reward.init_args.train_size=256", "--model.init_args.pool=256"],
-         "seiko_moses": ["--model.init_args.pool=256", "--model.init_args.round_sizes=[64,64,128]"]}
+         "elegant_moses": ["--model.init_args.reward.init_args.train_size=256", "--model.init_args.pool=256",
+                           "--trainer.callbacks.init_args.samples=64"],
+         "seiko_moses": ["--model.init_args.pool=256", "--model.init_args.round_sizes=[64,64,128]",
+                         "--trainer.callbacks.init_args.samples=64"]}
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
