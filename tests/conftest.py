@@ -1,10 +1,39 @@
 """Shared fixtures: small problems with known answers."""
 
+import os
+
 import pytest
 import torch
 
 from rewardsde import ControlledSDE, NetworkCorrection
 from rewardsde.analytic import GaussianMixturePrior, QuadraticReward
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs one pytest-xdist worker a core: each worker, and the commands it starts
+    # (CLI runs, DDP processes), then uses one thread, so the workers do not fight for the cores.
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
+
+
+try:
+    from xdist.scheduler import LoadFileScheduling
+except ImportError:  # plain pytest: no workers to schedule
+    LoadFileScheduling = None
+
+if LoadFileScheduling is not None:
+
+    class _FilesButCliRuns(LoadFileScheduling):
+        """``--dist loadfile``, but each test of ``test_cli.py`` is a unit of its own: a file's tests
+        share a worker (its module-scoped fixtures are built once), while the CLI runs, independent
+        subprocesses of up to a minute each, spread over the workers instead of holding one of them
+        for the run's last minutes."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::")[0]
+            return nodeid if path.endswith("test_cli.py") else path
+
+    def pytest_xdist_make_scheduler(config, log):
+        return _FilesButCliRuns(config, log) if config.getvalue("dist") == "loadfile" else None
 
 
 @pytest.fixture
