@@ -6,7 +6,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
-from rewardsde.domains import MosesSubset, SelfiesAlphabet, SequenceDomain, moses_smiles
+from rewardsde.domains import MosesSubset, SelfiesAlphabet, SequenceDomain, moses_smiles, rings_first
 
 
 class MosesSelfiesDataModule(L.LightningDataModule):
@@ -28,6 +28,10 @@ class MosesSelfiesDataModule(L.LightningDataModule):
         length: tokens per molecule (default: the longest molecule of the subset).
         fragments: SELFIES fragments learned from the subset and added to its alphabet
             (:meth:`rewardsde.domains.SelfiesAlphabet.from_smiles`); 0 keeps single symbols.
+        rings_first: random SMILES writings of each molecule searched for the one whose rings
+            close soonest (:func:`rewardsde.domains.rings_first`, seeded by ``seed``), which is
+            then encoded; 0 encodes the MOSES SMILES as given (RDKit's canonical writing).
+            :attr:`smiles` keeps the given SMILES either way.
         batch_size: molecules per batch.
         num_workers: data loader workers.
     """
@@ -38,6 +42,7 @@ class MosesSelfiesDataModule(L.LightningDataModule):
         seed: int = 0,
         length: int | None = None,
         fragments: int = 0,
+        rings_first: int = 0,
         batch_size: int = 128,
         num_workers: int = 0,
     ) -> None:
@@ -48,6 +53,8 @@ class MosesSelfiesDataModule(L.LightningDataModule):
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if fragments < 0:
             raise ValueError(f"fragments must be non-negative, got {fragments}")
+        if rings_first < 0:
+            raise ValueError(f"rings_first must be non-negative, got {rings_first}")
         self.save_hyperparameters()
         self.smiles: list[str] = []
         self.alphabet: SelfiesAlphabet | None = None
@@ -57,8 +64,11 @@ class MosesSelfiesDataModule(L.LightningDataModule):
         if self.data is not None:
             return
         self.smiles = moses_smiles(self.hparams.size, self.hparams.seed)
-        self.alphabet = SelfiesAlphabet.from_smiles(self.smiles, self.hparams.length, self.hparams.fragments)
-        self.data = self.alphabet.encode(self.smiles)
+        written = self.smiles
+        if self.hparams.rings_first:
+            written = rings_first(self.smiles, self.hparams.rings_first, self.hparams.seed)
+        self.alphabet = SelfiesAlphabet.from_smiles(written, self.hparams.length, self.hparams.fragments)
+        self.data = self.alphabet.encode(written)
 
     @property
     def metadata(self) -> SequenceDomain:

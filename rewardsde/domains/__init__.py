@@ -26,6 +26,7 @@ from .pretrained_surrogate import PretrainedSurrogateReward
 from .selfies_alphabet import PAD, SelfiesAlphabet, learn_fragments
 from .sequence_eps import SequenceEps, read_domain, read_sequence_config
 from .simplex import SimplexProjection
+from .smiles_writing import ring_span, rings_first
 from .sequence_sde import SequenceSDE
 
 __all__ = [
@@ -58,6 +59,8 @@ __all__ = [
     "one_hot",
     "pmo_objective",
     "qed",
+    "ring_span",
+    "rings_first",
     "read_domain",
     "read_sequence_config",
     "reservoir",

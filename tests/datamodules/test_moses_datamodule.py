@@ -36,3 +36,17 @@ def test_bad_arguments_are_named():
         MosesSelfiesDataModule(batch_size=0)
     with pytest.raises(ValueError, match="metadata is known after setup"):
         MosesSelfiesDataModule().metadata
+
+
+def test_rings_first_encodes_the_same_molecules_written_to_close_rings_sooner():
+    chem = pytest.importorskip("rdkit.Chem")
+    canonical = MosesSelfiesDataModule(size=120, seed=3)
+    written = MosesSelfiesDataModule(size=120, seed=3, rings_first=8)
+    canonical.setup()
+    written.setup()
+    assert written.smiles == canonical.smiles, "smiles keeps the subset as given"
+    decoded = [chem.CanonSmiles(s) for s in written.alphabet.decode(written.data)]
+    assert decoded == [chem.CanonSmiles(s) for s in canonical.smiles]
+    assert not torch.equal(written.data, canonical.data), "another writing of the same molecules"
+    with pytest.raises(ValueError, match="rings_first must be non-negative, got -2"):
+        MosesSelfiesDataModule(rings_first=-2)
