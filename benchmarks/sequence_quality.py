@@ -93,7 +93,7 @@ def rings(path: str, samples: int, steps: int, seed: int = 0) -> str:
     """Ring structure and token frequencies of the data and of the model at ``path``."""
     domain = read_domain(path)
     alphabet = SelfiesAlphabet(domain.instance.tokens, domain.length)
-    data = alphabet.encode(moses_smiles(domain.instance.size, domain.instance.seed)[:samples])
+    data = alphabet.encode(domain.instance.written(moses_smiles(domain.instance.size, domain.instance.seed)[:samples]))
     x = sample_reference(SequenceSDE(path), samples, steps=steps, seed=seed)
     table = markdown_table(["molecules", *RING_HEADER], [["data", *ring_row(valid_smiles(path, data))],
                                                          [f"model, {steps} steps", *ring_row(valid_smiles(path, x))]])
@@ -108,7 +108,7 @@ def quality(path: str, samples: int, steps: list[int], seed: int = 0, fcd: int =
     fcd_column = ["FCD"] if fcd and domain.domain == "moses" else []
     if domain.domain == "moses":
         data = SelfiesAlphabet(domain.instance.tokens, domain.length).encode(
-            moses_smiles(domain.instance.size, domain.instance.seed)[:samples])
+            domain.instance.written(moses_smiles(domain.instance.size, domain.instance.seed)[:samples]))
         extra = [frechet_chemnet_distance(valid_smiles(path, data), fcd)] if fcd_column else []
         rows.append(["data", *row(path, data), *extra, 0.0])
     for n in steps:

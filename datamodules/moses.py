@@ -75,7 +75,8 @@ class MosesSelfiesDataModule(L.LightningDataModule):
         """The subset and its alphabet, saved with a pretrained model (after :meth:`setup`)."""
         if self.alphabet is None:
             raise ValueError("metadata is known after setup()")
-        subset = MosesSubset(tokens=tuple(self.alphabet.tokens), size=self.hparams.size, seed=self.hparams.seed)
+        subset = MosesSubset(tokens=tuple(self.alphabet.tokens), size=self.hparams.size, seed=self.hparams.seed,
+                             rings_first=self.hparams.rings_first)
         return SequenceDomain(num_states=self.alphabet.num_states, length=self.alphabet.length, instance=subset)
 
     def train_dataloader(self) -> DataLoader:

@@ -62,11 +62,16 @@ class MosesSubset:
         tokens: the alphabet, ``[nop]`` (padding) first.
         size: molecules in the subset (:func:`rewardsde.domains.moses_smiles`).
         seed: the seed of the subset.
+        rings_first: 0 when the model learned the SMILES as MOSES gives them (RDKit's canonical
+            writing), else the random writings tried for each molecule by
+            :func:`rewardsde.domains.rings_first` (seeded by ``seed``). Models saved before the
+            option read 0.
     """
 
     tokens: tuple[str, ...]
     size: int
     seed: int
+    rings_first: int = 0
 
     def __post_init__(self) -> None:
         tokens = tuple(self.tokens)
@@ -75,6 +80,14 @@ class MosesSubset:
             raise ValueError(f"MosesSubset.tokens must start with {PAD!r} and have no repeats, got {list(tokens)}")
         _integer("MosesSubset", "size", self.size, 1)
         _integer("MosesSubset", "seed", self.seed, 0)
+        _integer("MosesSubset", "rings_first", self.rings_first, 0)
+
+    def written(self, smiles: list[str]) -> list[str]:
+        """``smiles`` written as the model learned its training molecules (each molecule's
+        writing depends on it alone, so a part of the subset is written as in training)."""
+        from .smiles_writing import rings_first
+
+        return rings_first(smiles, self.rings_first, self.seed) if self.rings_first else list(smiles)
 
 
 INSTANCES = {"ehrlich": EhrlichInstance, "moses": MosesSubset}

@@ -48,5 +48,6 @@ def test_rings_first_encodes_the_same_molecules_written_to_close_rings_sooner():
     decoded = [chem.CanonSmiles(s) for s in written.alphabet.decode(written.data)]
     assert decoded == [chem.CanonSmiles(s) for s in canonical.smiles]
     assert not torch.equal(written.data, canonical.data), "another writing of the same molecules"
+    assert written.metadata.instance.rings_first == 8 and canonical.metadata.instance.rings_first == 0
     with pytest.raises(ValueError, match="rings_first must be non-negative, got -2"):
         MosesSelfiesDataModule(rings_first=-2)

@@ -58,3 +58,18 @@ def test_bad_values_are_named(build, match):
 def test_bad_dicts_are_named(data, match):
     with pytest.raises(ValueError, match=match):
         SequenceDomain.from_dict(data)
+
+
+def test_a_moses_subset_records_how_its_molecules_were_written():
+    from rewardsde.domains import rings_first
+
+    pytest.importorskip("rdkit")
+    old = SequenceDomain.from_dict({"domain": "moses", "num_states": 2, "length": 4,
+                                    "instance": {"tokens": ["[nop]", "[C]"], "size": 10, "seed": 0}})
+    assert old.instance.rings_first == 0, "models saved before the option learned MOSES's own writing"
+    assert old.instance.written(["c1ccc(C)cc1"]) == ["c1ccc(C)cc1"]
+    subset = MosesSubset(("[nop]", "[C]"), 10, 3, rings_first=8)
+    assert SequenceDomain.from_dict(SequenceDomain(2, 4, subset).to_dict()).instance == subset
+    assert subset.written(["c1ccc(C)cc1", "CCO"]) == rings_first(["c1ccc(C)cc1", "CCO"], 8, 3)
+    with pytest.raises(ValueError, match="MosesSubset.rings_first must be an integer >= 0, got -1"):
+        MosesSubset(("[nop]", "[C]"), 10, 3, rings_first=-1)
