@@ -13,8 +13,10 @@ molecule), a first row for as many molecules of the pretraining subset itself, a
 ChemNet weights ship in its wheel) of the valid samples to ``N`` held-out molecules of the
 MOSES test split. With ``--rings``, a second table of the valid molecules' ring structure
 (mean rings, aromatic rings, heavy atoms; the fraction with no aromatic ring and with a ring
-of more than 7 atoms) and, for each token of the alphabet, its frequency in the samples
-against the data (the tokens above 1% in either). One row per number of midpoint steps, with
+of more than 7 atoms), the means of the eight properties QED combines, the structural alerts
+of QED that the samples match most (with the fraction of the data that matches them) and,
+for each token of the alphabet, its frequency in the samples against the data (the tokens
+above 1% in either). One row per number of midpoint steps, with
 the sampling time; :mod:`domains` uses the same rows.
 """
 
@@ -80,6 +82,41 @@ def ring_row(smiles: list[str]) -> list[float]:
     return [sum(float(row[i]) for row in columns) / len(columns) for i in range(len(RING_HEADER))]
 
 
+QED_PARTS = ["MW", "ALOGP", "HBA", "HBD", "PSA", "ROTB", "AROM", "ALERTS"]
+
+
+def qed_parts_row(smiles: list[str]) -> list[float]:
+    """The means over ``smiles`` of the eight properties QED combines (RDKit's ``QED.properties``:
+    molecular weight, logP, H-bond acceptors and donors, polar surface area, rotatable bonds,
+    aromatic rings, structural alerts matched), of QED itself, and of QED with the alerts set to
+    none (what the alerts cost)."""
+    from rdkit import Chem
+    from rdkit.Chem import QED
+
+    def row(mol) -> list[float]:
+        parts = QED.properties(mol)
+        return [*parts, QED.qed(mol, qedProperties=parts), QED.qed(mol, qedProperties=parts._replace(ALERTS=0))]
+
+    rows = [row(m) for m in map(Chem.MolFromSmiles, smiles)]
+    return [sum(r[i] for r in rows) / len(rows) for i in range(len(QED_PARTS) + 2)]
+
+
+def alerts_table(data: list[str], samples: list[str], top: int = 10) -> str:
+    """The ``top`` structural alerts of QED (RDKit's ``QED.StructuralAlerts``, SMARTS shown) matched
+    by the most of ``samples``, with the fraction of ``data`` and of ``samples`` that match each."""
+    from rdkit import Chem
+    from rdkit.Chem import QED
+
+    def fractions(smiles: list[str]) -> list[float]:
+        mols = [Chem.MolFromSmiles(s) for s in smiles]
+        return [sum(m.HasSubstructMatch(alert) for m in mols) / len(mols) for alert in QED.StructuralAlerts]
+
+    theirs, ours = fractions(data), fractions(samples)
+    order = sorted(range(len(ours)), key=lambda i: -ours[i])[:top]
+    rows = [[f"`{QED.StructuralAlertSmarts[i]}`", theirs[i], ours[i]] for i in order]
+    return markdown_table(["QED structural alert (SMARTS)", "data", "samples"], rows)
+
+
 def token_table(alphabet: SelfiesAlphabet, data: torch.Tensor, x: torch.Tensor) -> str:
     """The frequency of each token in the samples ``x`` against ``data`` (both one-hot), above 1% in either."""
     count = lambda t: torch.bincount(t.argmax(1).flatten(), minlength=alphabet.num_states).double() / t[:, 0].numel()
@@ -90,14 +127,17 @@ def token_table(alphabet: SelfiesAlphabet, data: torch.Tensor, x: torch.Tensor) 
 
 
 def rings(path: str, samples: int, steps: int, seed: int = 0) -> str:
-    """Ring structure and token frequencies of the data and of the model at ``path``."""
+    """Ring structure, QED's parts, QED's structural alerts and token frequencies of the data and
+    of the model at ``path`` (its valid samples)."""
     domain = read_domain(path)
     alphabet = SelfiesAlphabet(domain.instance.tokens, domain.length)
     data = alphabet.encode(domain.instance.written(moses_smiles(domain.instance.size, domain.instance.seed)[:samples]))
     x = sample_reference(SequenceSDE(path), samples, steps=steps, seed=seed)
-    table = markdown_table(["molecules", *RING_HEADER], [["data", *ring_row(valid_smiles(path, data))],
-                                                         [f"model, {steps} steps", *ring_row(valid_smiles(path, x))]])
-    return table + "\n\n" + token_table(alphabet, data, x)
+    ours, theirs, label = valid_smiles(path, x), valid_smiles(path, data), f"model, {steps} steps"
+    table = markdown_table(["molecules", *RING_HEADER], [["data", *ring_row(theirs)], [label, *ring_row(ours)]])
+    parts = markdown_table(["molecules", *QED_PARTS, "QED", "QED without alerts"], [["data", *qed_parts_row(theirs)],
+                                                               [label, *qed_parts_row(ours)]])
+    return "\n\n".join([table, parts, alerts_table(theirs, ours), token_table(alphabet, data, x)])
 
 
 def quality(path: str, samples: int, steps: list[int], seed: int = 0, fcd: int = 0) -> str:
@@ -127,7 +167,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fcd", type=int, default=0, help="held-out MOSES test molecules for the FCD (0: no FCD)")
-    parser.add_argument("--rings", action="store_true", help="MOSES: ring structure and token frequencies")
+    parser.add_argument("--rings", action="store_true", help="MOSES: ring structure, QED's parts and alerts, token frequencies")
     args = parser.parse_args()
     print(quality(args.path, args.samples, args.steps, args.seed, args.fcd))
     if args.rings:
