@@ -155,7 +155,7 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     alphabet = GenuineReward(path).reward.alphabet
     rounds, first = [args.round] * (args.budget // args.round), None
     if args.same_start:  # round 0 buys mol-ga's starting population (mol-ga scores it as a set: another order)
-        first = alphabet.encode(start_molecules(path, seed, args.start))
+        first = alphabet.encode(read_domain(path).instance.written(start_molecules(path, seed, args.start)))
         rounds = [len(first)] + [args.round] * ((args.budget - len(first)) // args.round)
     oracle = Oracle(GenuineReward(path, prop=task), budget=sum(rounds), infeasible_value=0.0, seed=seed)
     model = reward_model(args.reward_model, alphabet, method, args.c, args.warm_start,
