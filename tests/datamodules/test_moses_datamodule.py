@@ -39,7 +39,8 @@ def test_bad_arguments_are_named():
 
 
 def test_rings_first_encodes_the_same_molecules_written_to_close_rings_sooner():
-    chem = pytest.importorskip("rdkit.Chem")
+    from rdkit import Chem as chem
+
     canonical = MosesSelfiesDataModule(size=120, seed=3)
     written = MosesSelfiesDataModule(size=120, seed=3, rings_first=8)
     canonical.setup()

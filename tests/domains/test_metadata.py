@@ -63,7 +63,6 @@ def test_bad_dicts_are_named(data, match):
 def test_a_moses_subset_records_how_its_molecules_were_written():
     from rewardsde.domains import rings_first
 
-    pytest.importorskip("rdkit")
     old = SequenceDomain.from_dict({"domain": "moses", "num_states": 2, "length": 4,
                                     "instance": {"tokens": ["[nop]", "[C]"], "size": 10, "seed": 0}})
     assert old.instance.rings_first == 0, "models saved before the option learned MOSES's own writing"

@@ -1,8 +1,7 @@
 import pytest
+from rdkit import Chem
 
 from rewardsde.domains import moses_smiles, ring_span, rings_first
-
-Chem = pytest.importorskip("rdkit.Chem")
 
 
 @pytest.mark.parametrize("smiles, span", [
