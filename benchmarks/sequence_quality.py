@@ -17,7 +17,8 @@ of more than 7 atoms), the means of the eight properties QED combines, the struc
 of QED that the samples match most (with the fraction of the data that matches them) and,
 for each token of the alphabet, its frequency in the samples against the data (the tokens
 above 1% in either). One row per number of midpoint steps, with
-the sampling time; :mod:`domains` uses the same rows.
+the sampling time; :mod:`domains` uses the same rows. ``--temperature 0.7`` samples the model at
+that temperature (:class:`rewardsde.domains.SequenceSDE`); the metadata and data rows are unchanged.
 """
 
 from __future__ import annotations
@@ -126,13 +127,13 @@ def token_table(alphabet: SelfiesAlphabet, data: torch.Tensor, x: torch.Tensor) 
     return markdown_table(["token", "data", "samples"], rows)
 
 
-def rings(path: str, samples: int, steps: int, seed: int = 0) -> str:
+def rings(path: str, samples: int, steps: int, seed: int = 0, temperature: float = 1.0) -> str:
     """Ring structure, QED's parts, QED's structural alerts and token frequencies of the data and
     of the model at ``path`` (its valid samples)."""
     domain = read_domain(path)
     alphabet = SelfiesAlphabet(domain.instance.tokens, domain.length)
     data = alphabet.encode(domain.instance.written(moses_smiles(domain.instance.size, domain.instance.seed)[:samples]))
-    x = sample_reference(SequenceSDE(path), samples, steps=steps, seed=seed)
+    x = sample_reference(SequenceSDE(path, temperature), samples, steps=steps, seed=seed)
     ours, theirs, label = valid_smiles(path, x), valid_smiles(path, data), f"model, {steps} steps"
     table = markdown_table(["molecules", *RING_HEADER], [["data", *ring_row(theirs)], [label, *ring_row(ours)]])
     parts = markdown_table(["molecules", *QED_PARTS, "QED", "QED without alerts"], [["data", *qed_parts_row(theirs)],
@@ -140,11 +141,11 @@ def rings(path: str, samples: int, steps: int, seed: int = 0) -> str:
     return "\n\n".join([table, parts, alerts_table(theirs, ours), token_table(alphabet, data, x)])
 
 
-def quality(path: str, samples: int, steps: list[int], seed: int = 0, fcd: int = 0) -> str:
+def quality(path: str, samples: int, steps: list[int], seed: int = 0, fcd: int = 0, temperature: float = 1.0) -> str:
     """The table of the model at ``path``: one row per number of solver steps (and the data first for MOSES)."""
     domain = read_domain(path)
     row, header = (ehrlich_row, EHRLICH_HEADER) if domain.domain == "ehrlich" else (moses_row, MOSES_HEADER)
-    sde, rows = SequenceSDE(path), []
+    sde, rows = SequenceSDE(path, temperature), []
     fcd_column = ["FCD"] if fcd and domain.domain == "moses" else []
     if domain.domain == "moses":
         data = SelfiesAlphabet(domain.instance.tokens, domain.length).encode(
@@ -167,12 +168,13 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fcd", type=int, default=0, help="held-out MOSES test molecules for the FCD (0: no FCD)")
+    parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (1: as trained)")
     parser.add_argument("--rings", action="store_true", help="MOSES: ring structure, QED's parts and alerts, token frequencies")
     args = parser.parse_args()
-    print(quality(args.path, args.samples, args.steps, args.seed, args.fcd))
+    print(quality(args.path, args.samples, args.steps, args.seed, args.fcd, args.temperature))
     if args.rings:
         print()
-        print(rings(args.path, args.samples, args.steps[0], args.seed))
+        print(rings(args.path, args.samples, args.steps[0], args.seed, args.temperature))
 
 
 if __name__ == "__main__":

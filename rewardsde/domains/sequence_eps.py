@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import torch
@@ -80,6 +81,17 @@ class SequenceEps(nn.Module):
       transitions (``T = 0``) can be learned as very negative ``A``, which per-position
       logits must instead recompute from the neighbours at every noise level.
 
+    **Sampling temperature** (``temperature=τ``, ``"x0"`` only; 1 by default): the ε of
+    :meth:`forward` is computed from the sharpened posterior ``p_τ(y | x) ∝ p(y | x)^{1/τ}`` of
+    the x₀-tokens instead of ``p(y | x)`` itself, i.e. from the logits divided by ``τ``. For the
+    ``"logits"`` and ``"skip"`` heads that is each position's softmax at temperature ``τ``; for
+    ``"chain"`` the unary *and* pairwise log-potentials are divided by ``τ``, so the marginals are
+    those of the whole chain at temperature ``τ`` (not each position's marginal sharpened on its
+    own). ``τ < 1`` trades diversity for likelihood, as low-temperature sampling of a language model
+    does: the SDE is then no longer the time reversal of any data's noising, but a reference like any
+    other for fine-tuning. It is a sampling choice, not saved: :meth:`logits` (what pretraining
+    trains) ignores it, and :class:`rewardsde.domains.SequenceSDE` sets it at load time.
+
     Use it as the ``network`` of :class:`rewardsde.PretrainedSDE` with
     ``event_shape=(num_states, length)``. The backbone's output layer starts at zero
     (ε = 0; a uniform x̂₀ with ``head="logits"``; each position's own posterior under a
@@ -97,6 +109,7 @@ class SequenceEps(nn.Module):
         parameterisation: ``"eps"`` or ``"x0"``, as above.
         schedule: the VP schedule of the ``"x0"`` parameterisation and of ``inputs="posterior"``; default
             ``VPSchedule()``, the default of :class:`PretrainModule`.
+        temperature: ``τ > 0``, the sampling temperature of an ``"x0"`` network's ε, as above.
 
     Example:
         >>> net = SequenceEps(num_states=20, length=32, parameterisation="x0")
@@ -117,6 +130,7 @@ class SequenceEps(nn.Module):
         inputs: str = "x",
         head: str = "logits",
         attention_heads: int = 0,
+        temperature: float = 1.0,
     ) -> None:
         super().__init__()
         from .sequence_backbone import SequenceBackbone
@@ -129,12 +143,14 @@ class SequenceEps(nn.Module):
             raise ValueError(f"head must be one of {HEADS}, got {head!r}")
         if head != "logits" and parameterisation != "x0":
             raise ValueError(f"head={head!r} needs parameterisation='x0', got {parameterisation!r}")
+        check_temperature(temperature, parameterisation)
         self.backbone = SequenceBackbone(
             num_states, length, channels, depth, kernel_size, dilation_cycle, pairwise=head == "chain",
             attention_heads=attention_heads,
         )
         self.parameterisation, self.inputs, self.head = parameterisation, inputs, head
         self.schedule = schedule or VPSchedule()
+        self.temperature = float(temperature)
 
     @property
     def num_states(self) -> int:
@@ -144,10 +160,11 @@ class SequenceEps(nn.Module):
     def length(self) -> int:
         return self.backbone.config.length
 
-    def logits(self, x: Tensor, s: Tensor) -> Tensor:
+    def logits(self, x: Tensor, s: Tensor, temperature: float = 1.0) -> Tensor:
         """The x₀-logits of an ``"x0"`` network, ``(batch, num_states, length)``: ``h(x, s)``,
         ``h + e`` or the chain's log-marginals, as ``head`` says (what
-        :class:`rewardsde.CrossEntropyDenoisingLoss` trains).
+        :class:`rewardsde.CrossEntropyDenoisingLoss` trains), at ``temperature`` ``τ``: ``h/τ``,
+        ``(h + e)/τ``, or the log-marginals of the chain with ``(h + e)/τ`` and ``A/τ``.
 
         Raises:
             ValueError: for an ``"eps"`` network, whose output is not logits.
@@ -156,9 +173,11 @@ class SequenceEps(nn.Module):
             raise ValueError(f"logits need parameterisation='x0', this network has {self.parameterisation!r}")
         h = self._backbone(x, s)
         if self.head == "logits":
-            return h
-        unary = h + self.emission(x, s)
-        return unary if self.head == "skip" else chain_log_marginals(unary, self.backbone.transition)
+            return h / temperature  # x / 1.0 is x exactly: τ = 1 is the trained logits to the bit
+        unary = (h + self.emission(x, s)) / temperature
+        if self.head == "skip":
+            return unary
+        return chain_log_marginals(unary, self.backbone.transition / temperature)
 
     def emission(self, x: Tensor, s: Tensor) -> Tensor:
         """``e(x, s) = 2√ᾱ(s)·x/σ_s²``, ``(batch, num_states, length)``: each position's log-likelihood
@@ -175,7 +194,7 @@ class SequenceEps(nn.Module):
         if self.parameterisation == "eps":
             return self._backbone(x, s)
         time = torch.as_tensor(s).to(x).reshape(-1).expand(x.shape[0])[:, None, None]
-        denoised = from_probabilities(torch.softmax(self.logits(x, s), dim=1))
+        denoised = from_probabilities(torch.softmax(self.logits(x, s, self.temperature), dim=1))
         return (x - self.schedule.alpha_bar(time).sqrt() * denoised) / self.schedule.sigma(time)
 
     def save_pretrained(
@@ -223,11 +242,13 @@ class SequenceEps(nn.Module):
         (directory / CONFIG).write_text(json.dumps(config, indent=2))
 
     @classmethod
-    def from_pretrained(cls, path: str | Path) -> "SequenceEps":
-        """The network saved at ``path`` by :meth:`save_pretrained`, with its saved schedule.
+    def from_pretrained(cls, path: str | Path, temperature: float = 1.0) -> "SequenceEps":
+        """The network saved at ``path`` by :meth:`save_pretrained`, with its saved schedule, sampled
+        at ``temperature`` (see the class).
 
         Raises:
-            ValueError: as :func:`read_sequence_config`, or for weights that do not load.
+            ValueError: as :func:`read_sequence_config`, for weights that do not load, or for a
+                temperature that is not positive or given to an ``"eps"`` network.
         """
         from .sequence_backbone import SequenceBackbone
 
@@ -250,6 +271,7 @@ class SequenceEps(nn.Module):
             schedule=VPSchedule(**config["schedule"]),
             inputs=config.get("inputs", "x"),
             head=head,
+            temperature=temperature,
         )
         network.backbone = backbone
         return network
@@ -261,6 +283,15 @@ class SequenceEps(nn.Module):
                 f"{self.schedule}, not the {schedule} it would be saved with; "
                 "give SequenceEps the schedule of the PretrainModule"
             )
+
+
+def check_temperature(temperature: float, parameterisation: str) -> None:
+    """Raise a ``ValueError`` naming ``temperature`` unless it is positive and finite, and 1 for an ``"eps"`` network."""
+    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"temperature must be positive and finite, got {temperature!r}")
+    if temperature != 1.0 and parameterisation != "x0":
+        raise ValueError(f"temperature {temperature} needs parameterisation='x0' (x0-logits to sharpen), "
+                         f"got {parameterisation!r}")
 
 
 def read_sequence_config(path: str | Path) -> dict:

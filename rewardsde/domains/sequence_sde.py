@@ -18,17 +18,21 @@ class SequenceSDE(PretrainedSDE):
 
     Args:
         path: local directory.
+        temperature: ``τ > 0``, the sampling temperature of an x₀-network (1: the model as
+            trained): its ε comes from the posterior over the tokens raised to ``1/τ``
+            (:class:`SequenceEps`), so ``τ < 1`` samples nearer the model's modes. A fine-tuning
+            config that sets it fine-tunes against the sharpened SDE.
 
     Example (YAML):
         sde:
           class_path: rewardsde.domains.SequenceSDE
-          init_args: {path: pretrained/ehrlich}
+          init_args: {path: pretrained/moses, temperature: 0.7}
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, temperature: float = 1.0) -> None:
         config = read_sequence_config(path)
-        network = SequenceEps.from_pretrained(path)
+        network = SequenceEps.from_pretrained(path, temperature)
         shape = (network.num_states, network.length)
         super().__init__(network.eval(), shape, network.schedule, config["s_min"])
-        self.path = str(path)
+        self.path, self.temperature = str(path), network.temperature
         self.metadata = config["metadata"]

@@ -146,3 +146,64 @@ def test_bad_heads_are_named(tmp_path):
     (tmp_path / "model" / "sequence_model.json").write_text(json.dumps({**config, "head": "logits"}))
     with pytest.raises(ValueError, match="has head 'logits' but a backbone with pairwise=True"):
         SequenceEps.from_pretrained(tmp_path / "model")
+
+
+def chain_at_temperature(net: SequenceEps, x: torch.Tensor, s: torch.Tensor, temperature: float) -> torch.Tensor:
+    """``p_τ(y_j = k | x)`` by its definition: the chain's joint ``p(y | x)`` (trained, τ = 1) enumerated over all
+    sequences, raised to ``1/τ``, normalised, then marginalised; ``(batch, K, L)``."""
+    states, length = x.shape[1:]
+    unary = net.logits(x, s) if net.head != "chain" else net._backbone(x, s) + net.emission(x, s)
+    pairwise = net.backbone.transition if net.head == "chain" else torch.zeros(states, states, dtype=x.dtype)
+    out = torch.zeros_like(x)
+    for b in range(x.shape[0]):
+        sequences = list(itertools.product(range(states), repeat=length))
+        scores = torch.stack([sum(unary[b, y[j], j] for j in range(length))
+                              + sum(pairwise[y[j], y[j + 1]] for j in range(length - 1)) for y in sequences])
+        joint = torch.softmax(scores, 0) ** (1 / temperature)  # p(y) at τ = 1, then sharpened
+        joint = joint / joint.sum()
+        for y, weight in zip(sequences, joint):
+            out[b, list(y), range(length)] += weight
+    return out
+
+
+@pytest.mark.parametrize("head", ["logits", "skip", "chain"])
+@pytest.mark.parametrize("temperature", [0.5, 2.0])
+def test_sampling_temperature_sharpens_the_whole_posterior_and_not_the_trained_logits(generator, head, temperature):
+    """ε at temperature τ is that of the posterior over x₀-sequences raised to 1/τ (for the chain, the joint,
+    not each marginal on its own), while the logits that pretraining fits stay those of τ = 1."""
+    schedule = VPSchedule(0.2, 15.0)
+    net = SequenceEps(3, 4, channels=8, depth=1, parameterisation="x0", schedule=schedule, head=head).double()
+    torch.nn.init.normal_(net.backbone.out.weight, std=0.1, generator=generator)  # no position decided already
+    if head == "chain":
+        torch.nn.init.normal_(net.backbone.transition, std=2.0, generator=generator)
+    x = torch.randn(2, 3, 4, generator=generator, dtype=torch.float64)
+    s = torch.tensor([0.5, 0.9], dtype=torch.float64)
+    trained = net.logits(x, s)
+    net.temperature = temperature
+    sharpened = chain_at_temperature(net, x, s, temperature)
+    root, sigma = schedule.alpha_bar(s).sqrt()[:, None, None], schedule.sigma(s)[:, None, None]
+    assert torch.allclose(net(x, s), (x - root * (2 * sharpened - 1)) / sigma, atol=1e-10)
+    assert torch.equal(net.logits(x, s), trained)
+    if head == "chain":  # sharpening each marginal on its own is another law
+        each = torch.softmax(trained / temperature, 1)
+        assert (each - sharpened).abs().max() > 1e-3
+
+
+def test_a_low_temperature_denoises_to_the_most_likely_sequence(generator):
+    """As τ → 0 the sharpened chain puts its mass on the joint mode (Viterbi), which the per-position argmax
+    of the trained marginals need not be."""
+    net = SequenceEps(3, 4, channels=8, depth=1, parameterisation="x0", head="chain").double()
+    torch.nn.init.normal_(net.backbone.out.weight, generator=generator)
+    torch.nn.init.normal_(net.backbone.transition, std=3.0, generator=generator)
+    x, s = torch.randn(1, 3, 4, generator=generator, dtype=torch.float64), torch.tensor([0.3], dtype=torch.float64)
+    mode = chain_at_temperature(net, x, s, 1e-3)[0].argmax(0)
+    assert torch.allclose(net.logits(x, s, temperature=1e-3).exp()[0, mode, range(4)],
+                          torch.ones(4, dtype=torch.float64), atol=1e-6)
+
+
+@pytest.mark.parametrize("temperature", [0.0, -1.0, float("nan"), float("inf")])
+def test_bad_temperatures_are_named(temperature):
+    with pytest.raises(ValueError, match="temperature must be positive and finite"):
+        SequenceEps(4, 6, parameterisation="x0", temperature=temperature)
+    with pytest.raises(ValueError, match=r"temperature 0.5 needs parameterisation='x0'.* got 'eps'"):
+        SequenceEps(4, 6, parameterisation="eps", temperature=0.5)

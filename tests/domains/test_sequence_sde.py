@@ -80,3 +80,16 @@ def test_design_text_gives_a_lab_smiles_or_sequences(tmp_path):
     assert molecules(x) == ["CCO", "CN"]
     with pytest.raises(ValueError, match="the ehrlich model"):
         ehrlich(one_hot(states[:, :5], 20))
+
+
+def test_a_temperature_given_at_load_reaches_the_sampled_network_and_bad_ones_are_named(tmp_path, generator):
+    network = SequenceEps(5, 7, channels=8, depth=2, parameterisation="x0", head="chain")
+    torch.nn.init.normal_(network.backbone.out.weight, generator=generator)
+    network.save_pretrained(tmp_path / "model", network.schedule)
+    x, s = torch.randn(3, 5, 7, generator=generator), torch.rand(3, generator=generator)
+    sde = SequenceSDE(str(tmp_path / "model"), temperature=0.5)
+    network.temperature = 0.5
+    assert sde.temperature == 0.5 and torch.equal(sde.network(x, s), network(x, s))
+    assert not torch.allclose(sde.network(x, s), SequenceSDE(str(tmp_path / "model")).network(x, s))
+    with pytest.raises(ValueError, match="temperature must be positive and finite, got 0"):
+        SequenceSDE(str(tmp_path / "model"), temperature=0)
