@@ -17,7 +17,7 @@ of more than 7 atoms), the means of the eight properties QED combines, the struc
 of QED that the samples match most (with the fraction of the data that matches them) and,
 for each token of the alphabet, its frequency in the samples against the data (the tokens
 above 1% in either). One row per number of midpoint steps, with
-the sampling time; :mod:`domains` uses the same rows. ``--temperature 0.7`` samples the model at
+the sampling time; :mod:`domains` uses the same rows. ``--temperature 0.5`` samples the model at
 that temperature (:class:`rewardsde.domains.SequenceSDE`); the metadata and data rows are unchanged.
 """
 

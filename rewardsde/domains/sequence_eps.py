@@ -143,7 +143,7 @@ class SequenceEps(nn.Module):
             raise ValueError(f"head must be one of {HEADS}, got {head!r}")
         if head != "logits" and parameterisation != "x0":
             raise ValueError(f"head={head!r} needs parameterisation='x0', got {parameterisation!r}")
-        check_temperature(temperature, parameterisation)
+        _check_temperature(temperature, parameterisation)
         self.backbone = SequenceBackbone(
             num_states, length, channels, depth, kernel_size, dilation_cycle, pairwise=head == "chain",
             attention_heads=attention_heads,
@@ -285,7 +285,7 @@ class SequenceEps(nn.Module):
             )
 
 
-def check_temperature(temperature: float, parameterisation: str) -> None:
+def _check_temperature(temperature: float, parameterisation: str) -> None:
     """Raise a ``ValueError`` naming ``temperature`` unless it is positive and finite, and 1 for an ``"eps"`` network."""
     if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
         raise ValueError(f"temperature must be positive and finite, got {temperature!r}")

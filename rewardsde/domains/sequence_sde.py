@@ -26,7 +26,7 @@ class SequenceSDE(PretrainedSDE):
     Example (YAML):
         sde:
           class_path: rewardsde.domains.SequenceSDE
-          init_args: {path: pretrained/moses, temperature: 0.7}
+          init_args: {path: pretrained/moses, temperature: 0.5}
     """
 
     def __init__(self, path: str, temperature: float = 1.0) -> None:
