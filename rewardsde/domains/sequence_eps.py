@@ -143,7 +143,11 @@ class SequenceEps(nn.Module):
             raise ValueError(f"head must be one of {HEADS}, got {head!r}")
         if head != "logits" and parameterisation != "x0":
             raise ValueError(f"head={head!r} needs parameterisation='x0', got {parameterisation!r}")
-        _check_temperature(temperature, parameterisation)
+        if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
+            raise ValueError(f"temperature must be positive and finite, got {temperature!r}")
+        if temperature != 1.0 and parameterisation != "x0":
+            raise ValueError(f"temperature {temperature} needs parameterisation='x0' (x0-logits to sharpen), "
+                             f"got {parameterisation!r}")
         self.backbone = SequenceBackbone(
             num_states, length, channels, depth, kernel_size, dilation_cycle, pairwise=head == "chain",
             attention_heads=attention_heads,
@@ -172,12 +176,13 @@ class SequenceEps(nn.Module):
         if self.parameterisation != "x0":
             raise ValueError(f"logits need parameterisation='x0', this network has {self.parameterisation!r}")
         h = self._backbone(x, s)
-        if self.head == "logits":
-            return h / temperature  # x / 1.0 is x exactly: τ = 1 is the trained logits to the bit
-        unary = (h + self.emission(x, s)) / temperature
-        if self.head == "skip":
+        unary = h if self.head == "logits" else h + self.emission(x, s)
+        if temperature != 1.0:  # no extra op in the drift or the training graph at the trained τ = 1
+            unary = unary / temperature
+        if self.head != "chain":
             return unary
-        return chain_log_marginals(unary, self.backbone.transition / temperature)
+        pairwise = self.backbone.transition
+        return chain_log_marginals(unary, pairwise if temperature == 1.0 else pairwise / temperature)
 
     def emission(self, x: Tensor, s: Tensor) -> Tensor:
         """``e(x, s) = 2√ᾱ(s)·x/σ_s²``, ``(batch, num_states, length)``: each position's log-likelihood
@@ -283,15 +288,6 @@ class SequenceEps(nn.Module):
                 f"{self.schedule}, not the {schedule} it would be saved with; "
                 "give SequenceEps the schedule of the PretrainModule"
             )
-
-
-def _check_temperature(temperature: float, parameterisation: str) -> None:
-    """Raise a ``ValueError`` naming ``temperature`` unless it is positive and finite, and 1 for an ``"eps"`` network."""
-    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
-        raise ValueError(f"temperature must be positive and finite, got {temperature!r}")
-    if temperature != 1.0 and parameterisation != "x0":
-        raise ValueError(f"temperature {temperature} needs parameterisation='x0' (x0-logits to sharpen), "
-                         f"got {parameterisation!r}")
 
 
 def read_sequence_config(path: str | Path) -> dict:

@@ -34,5 +34,10 @@ class SequenceSDE(PretrainedSDE):
         network = SequenceEps.from_pretrained(path, temperature)
         shape = (network.num_states, network.length)
         super().__init__(network.eval(), shape, network.schedule, config["s_min"])
-        self.path, self.temperature = str(path), network.temperature
+        self.path = str(path)
         self.metadata = config["metadata"]
+
+    @property
+    def temperature(self) -> float:
+        """The sampling temperature of the loaded network (1: as trained)."""
+        return self.network.temperature
