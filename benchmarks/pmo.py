@@ -171,7 +171,7 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
                                          anchors=args.anchors)
     loop = SeikoRound(objective, oracle, rounds, seed=seed, canonical=snap if args.distinct else None,
                       target=args.target)
-    calls, start = [], time.perf_counter()
+    calls, spreads, start = [], [], time.perf_counter()
     for index in tilted_seiko_rounds(loop, objective, len(rounds), args.steps, args.lr, seed, first):
         calls, before = oracle.store.tensors()[1].tolist(), len(calls)
         line = {"method": name, "task": task, "seed": seed, "round": index, "calls": len(calls),
@@ -179,6 +179,7 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
                 "new": calls[before:]}
         if args.diagnose and method == "ucb":
             line["bonus"] = bonus_spread(model, objective)
+            spreads.append({"round": index, "calls": len(calls), **line["bonus"]})
         print(json.dumps(line), flush=True)
     metrics = MosesMetrics(path)
     final = sampler.rollout(1000, seed=10**6 + seed).x
@@ -186,6 +187,8 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     quality = {key: value.item() for key, value in metrics.compute().items()}
     if args.diagnose:
         quality["diagnosis"] = diagnosis(path, task, objective, final, seed)
+        if spreads:
+            quality["diagnosis"]["bonus_by_round"] = spreads
         print(json.dumps({"method": name, "task": task, "seed": seed, **quality["diagnosis"]}), flush=True)
     return result(name, task, seed, calls, args.budget), dict(method=name, task=task, seed=seed, **quality)
 
