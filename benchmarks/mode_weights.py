@@ -44,7 +44,7 @@ Euler steps (the solver of the exactness rows), against the exact tilt's mode we
    sees), and the share of ``Σ‖σã‖`` carried by the largest 0.1% of the samples. ``--float64``
    runs it all in double precision.
 
-7. **A higher-order lean adjoint** (``--rules``, about 2 minutes, its own JSON). If the 40-step bias
+7. **A higher-order lean adjoint** (``--rules``, about 4 minutes, its own JSON). If the 40-step bias
    of 6 came from the Euler factor ``I + h∂f/∂x`` standing in for the flow's ``exp(h∂f/∂x)``, a
    better integrator of ``dã/dt = -(∂f/∂x)ᵀã`` on the same path would remove it. ρ per tenth, as in
    6, on 65,536 exact-control paths of 40 and of 160 steps, for three rules of one backward step:
