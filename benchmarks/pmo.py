@@ -20,8 +20,11 @@ functions (:mod:`rewardsde.domains.pmo_objectives`) and RDKit's QED.
   ``--neighbours k``, ``k`` SELFIES token substitutions of the best labelled molecules added to it every
   round, :class:`rewardsde.domains.PointMutations`; with ``--propose graph-ga`` instead children of
   the best molecules by mol-ga's own crossover and mutation, :class:`rewardsde.domains.GraphGAOffspring`).
-  Every design sent counts as a call, repeats included (which can only lower SEIKO's figures);
-  with ``--distinct`` a round buys only designs not labelled before; with ``--warm-start`` each refit of
+  A call is a distinct molecule, as for mol-ga: the figures count each molecule's first label once
+  and drop designs of a molecule labelled before (another SELFIES spelling of it; PMO's oracle answers
+  those from its cache), whose number the samples file keeps as ``repeated_calls``; with ``--distinct``
+  a round buys only molecules not labelled before (:class:`rewardsde.domains.CanonicalMolecule`), so
+  that none of the budget goes to repeats; with ``--warm-start`` each refit of
   the reward model continues the last one's weights (``--fit-steps s``: at most ``s`` Adam steps a
   fit); with ``--same-start`` the first round buys mol-ga's ``--start`` starting molecules instead of
   samples of the model, so both methods begin from the same labels; with ``--target f`` a fraction
@@ -50,7 +53,8 @@ import torch
 from rewardsde import DenoiserCorrection, FineTunedSampler, SeikoRound, TiltedDenoisingObjective
 from rewardsde.callbacks import MosesMetrics
 from rewardsde.domains import (GenuineReward, GraphGAOffspring, MorganFeatures, PointMutations, SequenceSDE,
-                               SimplexProjection, moses_smiles, read_domain, scores, snap, top_k_auc)
+                               SimplexProjection, moses_smiles, read_domain, scores, top_k_auc)
+from rewardsde.domains import CanonicalMolecule, canonical_smiles
 from rewardsde.rewards import GreedyReward, Oracle, UCBReward
 
 try:
@@ -86,20 +90,37 @@ class BudgetSpent(Exception):
     """Raised by :class:`CountedOracle` when the budget is spent."""
 
 
+def molecule_key(smiles: str) -> str:
+    """What makes two SMILES one molecule in PMO's accounting: RDKit's canonical SMILES (with
+    stereochemistry), or the string itself when RDKit cannot parse it."""
+    return canonical_smiles(smiles) or smiles
+
+
+def distinct_calls(smiles: list[str], labels: list[float]) -> dict[str, float]:
+    """The label of the first design of each molecule (:func:`molecule_key`), keyed by the molecule,
+    in call order: PMO's oracle answers a repeat from its cache, free, and ranks each molecule once."""
+    first: dict[str, float] = {}
+    for text, label in zip(smiles, labels):
+        first.setdefault(molecule_key(text), label)
+    return first
+
+
 class CountedOracle:
-    """``SMILES -> score`` that records every distinct molecule's first score in call order and
-    raises :class:`BudgetSpent` once ``budget`` molecules are scored (invalid SMILES score 0)."""
+    """``SMILES -> score`` that records every distinct molecule's (:func:`molecule_key`) first score
+    in call order and raises :class:`BudgetSpent` once ``budget`` molecules are scored (invalid SMILES
+    score 0)."""
 
     def __init__(self, task: str, budget: int) -> None:
         self.task, self.budget, self.seen, self.calls = task, budget, {}, []
 
     def __call__(self, smiles: str) -> float:
-        if smiles not in self.seen:
+        key = molecule_key(smiles)
+        if key not in self.seen:
             if len(self.calls) >= self.budget:
                 raise BudgetSpent
-            self.seen[smiles] = scores([smiles], self.task, invalid_value=0.0).item()
-            self.calls.append(self.seen[smiles])
-        return self.seen[smiles]
+            self.seen[key] = scores([smiles], self.task, invalid_value=0.0).item()
+            self.calls.append(self.seen[key])
+        return self.seen[key]
 
 
 def result(method: str, task: str, seed: int, calls: list[float], budget: int) -> dict:
@@ -144,7 +165,7 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     if args.neighbours:
         kind = "neighbours" if args.propose == "mutations" else "graph-GA children"
         name = f"{name[:-1]}, {args.neighbours} {kind} of {args.anchors})"
-    name = name if not args.distinct else f"{name[:-1]}, distinct)"
+    name = name if not args.distinct else f"{name[:-1]}, distinct molecules)"
     name = name if not args.target else f"{name[:-1]}, target {args.target:g}, rounds of {args.round})"
     name = name if not args.warm_start else f"{name[:-1]}, warm start)"
     name = name if not args.fit_steps else f"{name[:-1]}, fits of {args.fit_steps} steps)"
@@ -169,7 +190,8 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
                                          refresh=args.refresh, neighbours=args.neighbours,
                                          propose=proposal(args, alphabet),
                                          anchors=args.anchors)
-    loop = SeikoRound(objective, oracle, rounds, seed=seed, canonical=snap if args.distinct else None,
+    canonical = CanonicalMolecule(alphabet, read_domain(path).instance.written) if args.distinct else None
+    loop = SeikoRound(objective, oracle, rounds, seed=seed, canonical=canonical,
                       target=args.target)
     calls, spreads, start = [], [], time.perf_counter()
     for index in tilted_seiko_rounds(loop, objective, len(rounds), args.steps, args.lr, seed, first):
@@ -181,10 +203,15 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
             line["bonus"] = bonus_spread(model, objective)
             spreads.append({"round": index, "calls": len(calls), **line["bonus"]})
         print(json.dumps(line), flush=True)
+    bought, labels, _ = oracle.store.tensors()
+    molecules = distinct_calls(alphabet.decode(bought), labels.tolist())
+    calls, repeats = list(molecules.values()), len(labels) - len(molecules)
     metrics = MosesMetrics(path)
     final = sampler.rollout(1000, seed=10**6 + seed).x
     metrics.update(final)
     quality = {key: value.item() for key, value in metrics.compute().items()}
+    quality["repeated_calls"] = repeats  # designs of a molecule bought before: free in PMO, not counted
+    quality["best"] = sorted(molecules.items(), key=lambda item: -item[1])[:20]  # [SMILES, score]
     if args.diagnose:
         quality["diagnosis"] = diagnosis(path, task, objective, final, seed)
         if spreads:
@@ -266,7 +293,7 @@ def main() -> None:
     parser.add_argument("--propose", choices=["mutations", "graph-ga"], default="mutations",
                         help="the neighbours: SELFIES token substitutions or mol-ga's crossover and mutation")
     parser.add_argument("--distinct", action="store_true",
-                        help="each round buys molecules not labelled before (SeikoRound(canonical=snap))")
+                        help="each round buys molecules not labelled before (SeikoRound(canonical=CanonicalMolecule))")
     parser.add_argument("--target", type=float, default=0.0,
                         help="SEIKO: fraction of each round after the first bought from the target (the pool "
                              "resampled by its weights, SeikoRound(target=f)) instead of the model")

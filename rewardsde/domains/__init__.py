@@ -12,12 +12,13 @@ is saved with the :class:`SequenceDomain` of its data and loaded as a
 build the rewards of its domain from the saved directory.
 """
 
+from .canonical_molecule import CanonicalMolecule
 from .domain_reward import DesignText, GenuineReward, domain_reward
 from .ehrlich import EhrlichReward
 from .fingerprints import MorganFeatures
 from .graph_ga import GraphGAOffspring
 from .metadata import EhrlichInstance, MosesSubset, SequenceDomain
-from .molecules import MoleculeReward, molecule, qed, sa_score, scores
+from .molecules import MoleculeReward, canonical_smiles, molecule, qed, sa_score, scores
 from .mutations import PointMutations
 from .moses import moses_path, moses_smiles, reservoir
 from .onehot import check_one_hot_shape, decode, from_probabilities, one_hot, snap
@@ -32,6 +33,7 @@ from .sequence_sde import SequenceSDE
 __all__ = [
     "PAD",
     "PMO_TASKS",
+    "CanonicalMolecule",
     "DesignText",
     "EhrlichInstance",
     "EhrlichReward",
@@ -49,6 +51,7 @@ __all__ = [
     "SequenceEps",
     "SequenceSDE",
     "SimplexProjection",
+    "canonical_smiles",
     "check_one_hot_shape",
     "decode",
     "domain_reward",

@@ -24,6 +24,15 @@ def molecule(smiles: str):
     return mol if mol is not None and mol.GetNumAtoms() > 0 else None
 
 
+def canonical_smiles(smiles: str) -> str | None:
+    """RDKit's canonical SMILES (with stereochemistry) of the molecule of ``smiles``: one string per
+    molecule, whichever way ``smiles`` writes it; ``None`` when it does not parse or has no atoms."""
+    from rdkit import Chem
+
+    mol = molecule(smiles)
+    return None if mol is None else Chem.MolToSmiles(mol)
+
+
 def qed(mol) -> float:
     """Quantitative estimate of drug-likeness (Bickerton et al. 2012) in ``[0, 1]``, higher is better."""
     from rdkit.Chem import QED

@@ -4,7 +4,8 @@ import pytest
 import torch
 from rdkit import Chem
 
-from rewardsde.domains import MoleculeReward, SelfiesAlphabet, decode, moses_smiles, one_hot, scores
+from rewardsde.domains import (MoleculeReward, SelfiesAlphabet, canonical_smiles, decode, moses_smiles, one_hot,
+                               scores)
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 BENZENE = "c1ccccc1"
@@ -41,6 +42,16 @@ ERYTHROMYCIN = (
     "CC[C@@H]1[C@@]([C@@H]([C@H](C(=O)[C@@H](C[C@@]([C@@H]([C@H]([C@@H]([C@H](C(=O)O1)C)O[C@H]2C[C@@]"
     "([C@H]([C@@H](O2)C)O)(C)OC)C)O[C@H]3[C@@H]([C@H](C[C@H](O3)C)N(C)C)O)(C)O)C)C)O)(C)O"
 )
+
+
+def test_canonical_smiles_is_one_string_per_molecule():
+    """Three writings of toluene give one string, which RDKit parses back to itself; two molecules
+    give two; a string RDKit cannot parse, or one with no atoms, gives None."""
+    toluene = {canonical_smiles(s) for s in ("Cc1ccccc1", "c1ccc(C)cc1", "C1=CC=C(C)C=C1")}
+    assert len(toluene) == 1
+    (text,) = toluene
+    assert canonical_smiles(text) == text and canonical_smiles("CCO") not in toluene
+    assert canonical_smiles("C1CC") is None and canonical_smiles("") is None
 
 
 def test_qed_and_sa_on_reference_molecules():
